@@ -1,0 +1,114 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[kubectl-update] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'kubectl-update'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'kubectl-update'= {
+            cand -i 'Image to ship, e.g. registry.example.com/app:1.2.3 (repeatable; containers of the same repository get it, whatever their current tag or digest)'
+            cand --image 'Image to ship, e.g. registry.example.com/app:1.2.3 (repeatable; containers of the same repository get it, whatever their current tag or digest)'
+            cand -c 'Update classifier: only workloads whose classifier annotation lists it are updated'
+            cand --classifier 'Update classifier: only workloads whose classifier annotation lists it are updated'
+            cand --update-classifier 'Update classifier: only workloads whose classifier annotation lists it are updated'
+            cand -n 'Namespaces to search (repeatable, or comma-separated); default: the context''s namespace'
+            cand --namespace 'Namespaces to search (repeatable, or comma-separated); default: the context''s namespace'
+            cand -f 'Read manifests from files, directories (recursively) or `-` for stdin instead of the cluster: an offline preview that never contacts a cluster'
+            cand --filename 'Read manifests from files, directories (recursively) or `-` for stdin instead of the cluster: an offline preview that never contacts a cluster'
+            cand --dry-run 'Preview without writing: `client` plans from what is read; `server` also sends every write with dryRun=All'
+            cand --timeout 'Give up on the whole update after this long (e.g. 90s, 10m, 1h30m)'
+            cand --fail-after 'Declare a rollout failed once a new pod has been stuck (pull error, crash loop) this long; 0 fails at once'
+            cand --max-restarts 'Declare a rollout failed once a new pod has restarted this many times'
+            cand -o 'Output format: text (a table), json (a report object) or yaml (the updated manifests; with -f only)'
+            cand --output 'Output format: text (a table), json (a report object) or yaml (the updated manifests; with -f only)'
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)'
+            cand --context 'The kubeconfig context to use'
+            cand --request-timeout 'Time limit for each API request (e.g. 30s); 0 means no limit'
+            cand --color 'When to colour output; NO_COLOR in the environment means never under auto'
+            cand -A 'Search every namespace'
+            cand --all-namespaces 'Search every namespace'
+            cand --no-rollback 'On a failed rollout, leave the workloads as they are instead of rolling back'
+            cand -v 'Say more (repeat for more detail)'
+            cand --verbose 'Say more (repeat for more detail)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand completion 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+            cand rbac 'Print the minimal RBAC for a CI token (not yet available)'
+            cand kubeconfig 'Print a scoped kubeconfig for a ServiceAccount (not yet available)'
+            cand rollback 'Restore the images recorded before the last update (not yet available)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'kubectl-update;completion'= {
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)'
+            cand --context 'The kubeconfig context to use'
+            cand --request-timeout 'Time limit for each API request (e.g. 30s); 0 means no limit'
+            cand --color 'When to colour output; NO_COLOR in the environment means never under auto'
+            cand -v 'Say more (repeat for more detail)'
+            cand --verbose 'Say more (repeat for more detail)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'kubectl-update;rbac'= {
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)'
+            cand --context 'The kubeconfig context to use'
+            cand --request-timeout 'Time limit for each API request (e.g. 30s); 0 means no limit'
+            cand --color 'When to colour output; NO_COLOR in the environment means never under auto'
+            cand -v 'Say more (repeat for more detail)'
+            cand --verbose 'Say more (repeat for more detail)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'kubectl-update;kubeconfig'= {
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)'
+            cand --context 'The kubeconfig context to use'
+            cand --request-timeout 'Time limit for each API request (e.g. 30s); 0 means no limit'
+            cand --color 'When to colour output; NO_COLOR in the environment means never under auto'
+            cand -v 'Say more (repeat for more detail)'
+            cand --verbose 'Say more (repeat for more detail)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'kubectl-update;rollback'= {
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)'
+            cand --context 'The kubeconfig context to use'
+            cand --request-timeout 'Time limit for each API request (e.g. 30s); 0 means no limit'
+            cand --color 'When to colour output; NO_COLOR in the environment means never under auto'
+            cand -v 'Say more (repeat for more detail)'
+            cand --verbose 'Say more (repeat for more detail)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'kubectl-update;help'= {
+            cand completion 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+            cand rbac 'Print the minimal RBAC for a CI token (not yet available)'
+            cand kubeconfig 'Print a scoped kubeconfig for a ServiceAccount (not yet available)'
+            cand rollback 'Restore the images recorded before the last update (not yet available)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'kubectl-update;help;completion'= {
+        }
+        &'kubectl-update;help;rbac'= {
+        }
+        &'kubectl-update;help;kubeconfig'= {
+        }
+        &'kubectl-update;help;rollback'= {
+        }
+        &'kubectl-update;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

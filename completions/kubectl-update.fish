@@ -1,0 +1,92 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_kubectl_update_global_optspecs
+    string join \n i/image= c/classifier= n/namespace= A/all-namespaces f/filename= dry-run= timeout= fail-after= max-restarts= no-rollback o/output= kubeconfig= context= request-timeout= color= v/verbose h/help V/version
+end
+
+function __fish_kubectl_update_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_kubectl_update_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_kubectl_update_using_subcommand
+    set -l cmd (__fish_kubectl_update_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -s i -l image -d 'Image to ship, e.g. registry.example.com/app:1.2.3 (repeatable; containers of the same repository get it, whatever their current tag or digest)' -r
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -s c -l classifier -l update-classifier -d 'Update classifier: only workloads whose classifier annotation lists it are updated' -r
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -s n -l namespace -d 'Namespaces to search (repeatable, or comma-separated); default: the context\'s namespace' -r
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -s f -l filename -d 'Read manifests from files, directories (recursively) or `-` for stdin instead of the cluster: an offline preview that never contacts a cluster' -r -F
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l dry-run -d 'Preview without writing: `client` plans from what is read; `server` also sends every write with dryRun=All' -r -f -a "none\t'Do not preview: the same as leaving --dry-run out'
+client\t'Plan from what is read; write nothing'
+server\t'Plan, then send every write with dryRun=All so the server validates it'"
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l timeout -d 'Give up on the whole update after this long (e.g. 90s, 10m, 1h30m)' -r
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l fail-after -d 'Declare a rollout failed once a new pod has been stuck (pull error, crash loop) this long; 0 fails at once' -r
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l max-restarts -d 'Declare a rollout failed once a new pod has restarted this many times' -r
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -s o -l output -d 'Output format: text (a table), json (a report object) or yaml (the updated manifests; with -f only)' -r -f -a "text\t''
+json\t''
+yaml\t''"
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)' -r -F
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l request-timeout -d 'Time limit for each API request (e.g. 30s); 0 means no limit' -r
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l color -d 'When to colour output; NO_COLOR in the environment means never under auto' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -s A -l all-namespaces -d 'Search every namespace'
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l no-rollback -d 'On a failed rollout, leave the workloads as they are instead of rolling back'
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -s v -l verbose -d 'Say more (repeat for more detail)'
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -s V -l version -d 'Print version'
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -f -a "completion" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -f -a "rbac" -d 'Print the minimal RBAC for a CI token (not yet available)'
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -f -a "kubeconfig" -d 'Print a scoped kubeconfig for a ServiceAccount (not yet available)'
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -f -a "rollback" -d 'Restore the images recorded before the last update (not yet available)'
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand completion" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)' -r -F
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand completion" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand completion" -l request-timeout -d 'Time limit for each API request (e.g. 30s); 0 means no limit' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand completion" -l color -d 'When to colour output; NO_COLOR in the environment means never under auto' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand completion" -s v -l verbose -d 'Say more (repeat for more detail)'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand completion" -s h -l help -d 'Print help'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)' -r -F
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l request-timeout -d 'Time limit for each API request (e.g. 30s); 0 means no limit' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l color -d 'When to colour output; NO_COLOR in the environment means never under auto' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -s v -l verbose -d 'Say more (repeat for more detail)'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -s h -l help -d 'Print help'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)' -r -F
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig" -l request-timeout -d 'Time limit for each API request (e.g. 30s); 0 means no limit' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig" -l color -d 'When to colour output; NO_COLOR in the environment means never under auto' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig" -s v -l verbose -d 'Say more (repeat for more detail)'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig" -s h -l help -d 'Print help'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)' -r -F
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -l request-timeout -d 'Time limit for each API request (e.g. 30s); 0 means no limit' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -l color -d 'When to colour output; NO_COLOR in the environment means never under auto' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -s v -l verbose -d 'Say more (repeat for more detail)'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -s h -l help -d 'Print help'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion rbac kubeconfig rollback help" -f -a "completion" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion rbac kubeconfig rollback help" -f -a "rbac" -d 'Print the minimal RBAC for a CI token (not yet available)'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion rbac kubeconfig rollback help" -f -a "kubeconfig" -d 'Print a scoped kubeconfig for a ServiceAccount (not yet available)'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion rbac kubeconfig rollback help" -f -a "rollback" -d 'Restore the images recorded before the last update (not yet available)'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion rbac kubeconfig rollback help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,0 +1,270 @@
+//! The command line as clap sees it. Nothing here does I/O; `config` turns it into a `Config`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::annotations::Classifier;
+use crate::image::TargetImage;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0    success (updated, unchanged, or planned)
+  1    error before any change: bad input, nothing matched, cluster unreachable, unauthorized, forbidden
+  2    usage: unknown flag, missing or malformed flag value (image, classifier, duration)
+  3    a migration failed; no workload was changed
+  4    a rollout failed; changed workloads were rolled back unless --no-rollback
+  5    a rollback failed or is incomplete
+  130  interrupted";
+
+const EXAMPLES: &str = "\
+Examples:
+  # Preview an update of every workload annotated `kubectl-update.io/classifier: stable`
+  kubectl update --image registry.example.com/app:1.2.3 --classifier stable --dry-run
+
+  # Preview offline from manifest files (no cluster needed) and print the updated manifests
+  kubectl update -i registry.example.com/app:1.2.3 -c stable -f k8s/ -o yaml
+
+  # Update two images at once in two namespaces
+  kubectl update -i app:1.2.3 -i worker:1.2.3 -c stable -n shop,billing";
+
+/// Ship a new container image to the workloads that opted in, with a least-privilege token.
+///
+/// Finds Deployments, StatefulSets, DaemonSets and CronJobs whose `kubectl-update.io/classifier`
+/// (or legacy `xcnt.io/update-classifier`) annotation lists the classifier and whose containers use
+/// the image's repository; runs annotated Job templates as migrations first; patches only image
+/// fields; watches the rollouts and rolls back on failure.
+#[derive(Debug, Parser)]
+#[command(
+    name = "kubectl update",
+    bin_name = "kubectl update",
+    version,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    after_help = format!("{EXAMPLES}\n\n{EXIT_CODES}"),
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub update: UpdateArgs,
+
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The update itself: what to ship, to what, and how carefully.
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// Image to ship, e.g. registry.example.com/app:1.2.3 (repeatable; containers of the same
+    /// repository get it, whatever their current tag or digest)
+    #[arg(
+        short,
+        long = "image",
+        value_name = "REF",
+        env = "KUBECTL_UPDATE_IMAGE",
+        value_delimiter = ',',
+        required = true
+    )]
+    pub images: Vec<TargetImage>,
+
+    /// Update classifier: only workloads whose classifier annotation lists it are updated
+    #[arg(
+        short,
+        long,
+        visible_alias = "update-classifier",
+        value_name = "NAME",
+        env = "KUBECTL_UPDATE_CLASSIFIER",
+        required = true
+    )]
+    pub classifier: Option<Classifier>,
+
+    /// Namespaces to search (repeatable, or comma-separated); default: the context's namespace
+    #[arg(
+        short,
+        long = "namespace",
+        value_name = "NS",
+        value_delimiter = ',',
+        conflicts_with = "all_namespaces"
+    )]
+    pub namespaces: Vec<String>,
+
+    /// Search every namespace
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+
+    /// Read manifests from files, directories (recursively) or `-` for stdin instead of the
+    /// cluster: an offline preview that never contacts a cluster
+    #[arg(short = 'f', long = "filename", value_name = "PATH")]
+    pub filenames: Vec<PathBuf>,
+
+    /// Preview without writing: `client` plans from what is read; `server` also sends every write
+    /// with dryRun=All
+    #[arg(long, value_enum, value_name = "MODE", num_args = 0..=1, require_equals = true, default_missing_value = "client")]
+    pub dry_run: Option<DryRun>,
+
+    /// Give up on the whole update after this long (e.g. 90s, 10m, 1h30m)
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
+    pub timeout: Duration,
+
+    /// Declare a rollout failed once a new pod has been stuck (pull error, crash loop) this long;
+    /// 0 fails at once
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub fail_after: Duration,
+
+    /// Declare a rollout failed once a new pod has restarted this many times
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub max_restarts: u32,
+
+    /// On a failed rollout, leave the workloads as they are instead of rolling back
+    #[arg(long)]
+    pub no_rollback: bool,
+
+    /// Output format: text (a table), json (a report object) or yaml (the updated manifests; with
+    /// -f only)
+    #[arg(short, long, value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+/// Flags every subcommand shares: which cluster, and how to talk.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)
+    #[arg(long, value_name = "PATH", global = true)]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// The kubeconfig context to use
+    #[arg(long, value_name = "NAME", global = true)]
+    pub context: Option<String>,
+
+    /// Time limit for each API request (e.g. 30s); 0 means no limit
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, global = true)]
+    pub request_timeout: Option<Duration>,
+
+    /// When to colour output; NO_COLOR in the environment means never under auto
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+
+    /// Say more (repeat for more detail)
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    Completion {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the minimal RBAC for a CI token (not yet available)
+    #[command(hide = true)]
+    Rbac(ReservedArgs),
+    /// Print a scoped kubeconfig for a ServiceAccount (not yet available)
+    #[command(hide = true)]
+    Kubeconfig(ReservedArgs),
+    /// Restore the images recorded before the last update (not yet available)
+    #[command(hide = true)]
+    Rollback(ReservedArgs),
+}
+
+/// Arguments of subcommands that later versions implement; accepted so the message is clear.
+#[derive(Debug, Args)]
+pub struct ReservedArgs {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    pub rest: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DryRun {
+    /// Do not preview: the same as leaving --dry-run out
+    None,
+    /// Plan from what is read; write nothing
+    Client,
+    /// Plan, then send every write with dryRun=All so the server validates it
+    Server,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+    Yaml,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Durations like `90s`, `10m`, `1h30m`; a bare `0` means zero.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    if text == "0" {
+        return Ok(Duration::ZERO);
+    }
+    humantime::parse_duration(text)
+        .map_err(|err| format!("{err} (use a number with a unit, e.g. 90s, 10m, 1h30m)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert!(parse_duration("10").unwrap_err().contains("e.g. 90s"));
+    }
+
+    #[test]
+    fn bare_dry_run_means_client() {
+        let cli =
+            Cli::try_parse_from(["kubectl-update", "-i", "app:1", "-c", "stable", "--dry-run"])
+                .unwrap();
+        assert_eq!(cli.update.dry_run, Some(DryRun::Client));
+        let cli = Cli::try_parse_from([
+            "kubectl-update",
+            "-i",
+            "app:1",
+            "-c",
+            "stable",
+            "--dry-run=server",
+        ])
+        .unwrap();
+        assert_eq!(cli.update.dry_run, Some(DryRun::Server));
+    }
+
+    #[test]
+    fn namespaces_accept_lists_and_repeats() {
+        let cli = Cli::try_parse_from([
+            "kubectl-update",
+            "-i",
+            "app:1",
+            "-c",
+            "s",
+            "-n",
+            "a,b",
+            "-n",
+            "c",
+        ])
+        .unwrap();
+        assert_eq!(cli.update.namespaces, vec!["a", "b", "c"]);
+        assert!(
+            Cli::try_parse_from(["kubectl-update", "-i", "app:1", "-c", "s", "-n", "a", "-A"])
+                .is_err()
+        );
+    }
+}

@@ -1,0 +1,229 @@
+//! Resolves the parsed command line into a `Config`: the checks clap cannot express, defaults, and
+//! the choice between offline and live mode. No I/O.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::CommandFactory;
+use clap::error::ErrorKind;
+
+use crate::cli::{Cli, DryRun, OutputFormat, UpdateArgs};
+use crate::plan::Request;
+
+/// Everything an update run needs to know, validated.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub request: Request,
+    pub source: Source,
+    pub namespaces: Namespaces,
+    /// `None` for a real run.
+    pub dry_run: Option<DryRun>,
+    pub output: OutputFormat,
+    /// The settings below steer the live rollout, which this version does not run yet.
+    #[expect(dead_code, reason = "read by the live rollout")]
+    pub timeout: Duration,
+    #[expect(dead_code, reason = "read by the live rollout")]
+    pub fail_after: Duration,
+    #[expect(dead_code, reason = "read by the live rollout")]
+    pub max_restarts: u32,
+    #[expect(dead_code, reason = "read by the live rollout")]
+    pub rollback: bool,
+    #[expect(dead_code, reason = "read by the live rollout")]
+    pub verbose: u8,
+}
+
+/// Where the objects come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// Manifest files: never contacts a cluster.
+    Manifests(Vec<PathBuf>),
+    /// The cluster of the kubeconfig.
+    Cluster(ClusterArgs),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterArgs {
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+    pub request_timeout: Option<Duration>,
+}
+
+/// Which namespaces to look in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Namespaces {
+    /// `-A`.
+    All,
+    /// `-n a,b`.
+    Listed(Vec<String>),
+    /// Neither: the context's namespace live; every document's own namespace offline.
+    Default,
+}
+
+impl Namespaces {
+    /// Whether an object in `namespace` is in scope.
+    pub fn includes(&self, namespace: &str) -> bool {
+        match self {
+            Namespaces::Listed(listed) => listed.iter().any(|it| it == namespace),
+            Namespaces::All | Namespaces::Default => true,
+        }
+    }
+}
+
+/// Resolves the update's arguments; usage problems come back as clap errors (exit 2).
+pub fn resolve(cli: &Cli) -> Result<Config, clap::Error> {
+    let args: &UpdateArgs = &cli.update;
+    let usage = |kind: ErrorKind, message: String| Cli::command().error(kind, message);
+    let Some(classifier) = args.classifier.clone() else {
+        return Err(usage(
+            ErrorKind::MissingRequiredArgument,
+            "--classifier is required".to_owned(),
+        ));
+    };
+    for (idx, image) in args.images.iter().enumerate() {
+        if let Some(other) = args.images[..idx]
+            .iter()
+            .find(|it| it.repository() == image.repository())
+        {
+            return Err(usage(
+                ErrorKind::ArgumentConflict,
+                format!(
+                    "--image {other} and --image {image} name the same repository {}; give one image per repository",
+                    image.repository()
+                ),
+            ));
+        }
+    }
+    for namespace in &args.namespaces {
+        if let Err(reason) = check_namespace(namespace) {
+            return Err(usage(
+                ErrorKind::InvalidValue,
+                format!("invalid value {namespace:?} for --namespace: {reason}"),
+            ));
+        }
+    }
+    let offline = !args.filenames.is_empty();
+    if args.output == OutputFormat::Yaml && !offline {
+        return Err(usage(
+            ErrorKind::ArgumentConflict,
+            "-o yaml prints updated manifests and needs -f; use -o json or -o text against a cluster".to_owned(),
+        ));
+    }
+    if offline && args.dry_run == Some(DryRun::Server) {
+        return Err(usage(
+            ErrorKind::ArgumentConflict,
+            "--dry-run=server needs a cluster, but -f previews offline; drop -f or use --dry-run=client".to_owned(),
+        ));
+    }
+    let source = if offline {
+        Source::Manifests(args.filenames.clone())
+    } else {
+        Source::Cluster(ClusterArgs {
+            kubeconfig: cli.global.kubeconfig.clone(),
+            context: cli.global.context.clone(),
+            request_timeout: cli.global.request_timeout,
+        })
+    };
+    let namespaces = match (args.all_namespaces, args.namespaces.is_empty()) {
+        (true, _) => Namespaces::All,
+        (false, false) => Namespaces::Listed(dedup(&args.namespaces)),
+        (false, true) => Namespaces::Default,
+    };
+    let dry_run = match (args.dry_run, offline) {
+        (Some(DryRun::None) | None, true) => Some(DryRun::Client),
+        (Some(DryRun::None), false) => None,
+        (other, _) => other,
+    };
+    Ok(Config {
+        request: Request {
+            images: args.images.clone(),
+            classifier,
+        },
+        source,
+        namespaces,
+        dry_run,
+        output: args.output,
+        timeout: args.timeout,
+        fail_after: args.fail_after,
+        max_restarts: args.max_restarts,
+        rollback: !args.no_rollback,
+        verbose: cli.global.verbose,
+    })
+}
+
+/// Namespaces are DNS-1123 labels.
+fn check_namespace(namespace: &str) -> Result<(), &'static str> {
+    let valid_chars = namespace
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    let valid_ends = namespace.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && namespace.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if namespace.is_empty() || namespace.len() > 63 || !valid_chars || !valid_ends {
+        return Err(
+            "a namespace is 1-63 lowercase letters, digits and `-`, starting and ending alphanumeric",
+        );
+    }
+    Ok(())
+}
+
+fn dedup(items: &[String]) -> Vec<String> {
+    let mut res: Vec<String> = Vec::new();
+    for item in items {
+        if !res.contains(item) {
+            res.push(item.clone());
+        }
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    fn resolve_args(args: &[&str]) -> Result<Config, String> {
+        let cli =
+            Cli::try_parse_from(std::iter::once("kubectl-update").chain(args.iter().copied()))
+                .map_err(|e| e.to_string())?;
+        resolve(&cli).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn offline_is_always_a_client_dry_run() {
+        let config = resolve_args(&["-i", "app:1", "-c", "stable", "-f", "x.yaml"]).unwrap();
+        assert_eq!(config.dry_run, Some(DryRun::Client));
+        assert_eq!(config.source, Source::Manifests(vec!["x.yaml".into()]));
+    }
+
+    #[test]
+    fn conflicts_are_usage_errors() {
+        let err = resolve_args(&["-i", "app:1", "-c", "s", "-o", "yaml"]).unwrap_err();
+        assert!(
+            err.contains("-o yaml prints updated manifests and needs -f"),
+            "{err}"
+        );
+        let err =
+            resolve_args(&["-i", "app:1", "-c", "s", "-f", "x", "--dry-run=server"]).unwrap_err();
+        assert!(err.contains("--dry-run=server needs a cluster"), "{err}");
+        let err =
+            resolve_args(&["-i", "app:1", "-i", "docker.io/library/app:2", "-c", "s"]).unwrap_err();
+        assert!(
+            err.contains("name the same repository docker.io/library/app"),
+            "{err}"
+        );
+        let err = resolve_args(&["-i", "app:1", "-c", "s", "-n", "Bad_NS"]).unwrap_err();
+        assert!(
+            err.contains("invalid value \"Bad_NS\" for --namespace"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn namespaces_are_deduplicated() {
+        let config = resolve_args(&["-i", "app:1", "-c", "s", "-n", "a,b,a"]).unwrap();
+        assert_eq!(
+            config.namespaces,
+            Namespaces::Listed(vec!["a".into(), "b".into()])
+        );
+    }
+}

@@ -1,0 +1,238 @@
+//! Offline mode (`-f`): read manifests, plan, and produce the preview — the report and, for
+//! `-o yaml`, the manifests with only image fields changed. Never contacts a cluster.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::config::{Config, Namespaces};
+use crate::error::{Exit, Failure};
+use crate::manifest::{self, Document};
+use crate::plan::{self, Candidate, Plan};
+use crate::workload::{self, Kind};
+
+/// The outcome of an offline preview.
+#[derive(Debug)]
+pub struct Preview {
+    pub plan: Plan,
+    /// Every input document, with the planned image changes applied.
+    pub updated: Vec<Document>,
+    pub n_documents: usize,
+}
+
+/// An object found in a document: where it is and how to plan it.
+struct Located {
+    document: usize,
+    pointer: String,
+    namespace: String,
+    kind: Kind,
+}
+
+pub fn preview(
+    config: &Config,
+    sources: &[PathBuf],
+    stdin: &mut dyn Read,
+) -> anyhow::Result<Preview> {
+    let documents = manifest::read_all(sources, stdin)?;
+    let default_namespace = match &config.namespaces {
+        Namespaces::Listed(listed) => listed[0].clone(),
+        Namespaces::All | Namespaces::Default => "default".to_owned(),
+    };
+    let located = locate(&documents, &default_namespace)?;
+    let in_scope: Vec<&Located> = located
+        .iter()
+        .filter(|it| config.namespaces.includes(&it.namespace))
+        .collect();
+    let candidates: Vec<Candidate<'_>> = in_scope
+        .iter()
+        .enumerate()
+        .map(|(origin, it)| Candidate {
+            origin,
+            namespace: &it.namespace,
+            kind: it.kind,
+            object: object_at(&documents[it.document].value, &it.pointer),
+        })
+        .collect();
+    let plan = plan::plan(&config.request, &candidates)
+        .map_err(|err| Failure::new(Exit::Failed, err.to_string()))?;
+    let mut updated = documents;
+    for workload in plan.changed_workloads() {
+        let at = in_scope[workload.origin];
+        for change in &workload.changes {
+            let pointer = format!("{}{}", at.pointer, change.pointer);
+            if let Some(field) = updated[at.document].value.pointer_mut(&pointer) {
+                *field = Value::String(change.to.clone());
+            }
+        }
+    }
+    let n_documents = updated.len();
+    Ok(Preview {
+        plan,
+        updated,
+        n_documents,
+    })
+}
+
+fn object_at<'a>(document: &'a Value, pointer: &str) -> &'a Value {
+    document.pointer(pointer).unwrap_or(document)
+}
+
+/// Finds the objects of known kinds, checking each is well formed.
+fn locate(documents: &[Document], default_namespace: &str) -> Result<Vec<Located>, Failure> {
+    let mut res = Vec::new();
+    for (document_idx, document) in documents.iter().enumerate() {
+        for pointer in manifest::object_pointers(&document.value) {
+            let object = object_at(&document.value, &pointer);
+            let place = || {
+                let item = if pointer.is_empty() {
+                    String::new()
+                } else {
+                    format!(" item {}", &pointer["/items/".len()..])
+                };
+                format!("{}: document {}{item}", document.source, document.index)
+            };
+            let field = |name: &str| {
+                object
+                    .get(name)
+                    .and_then(Value::as_str)
+                    .filter(|it| !it.is_empty())
+            };
+            let (Some(api_version), Some(kind)) = (field("apiVersion"), field("kind")) else {
+                return Err(Failure::new(
+                    Exit::Failed,
+                    format!(
+                        "{}: missing apiVersion or kind; every manifest needs both",
+                        place()
+                    ),
+                ));
+            };
+            let kind = match Kind::recognise(api_version, kind) {
+                None => continue,
+                Some(Ok(kind)) => kind,
+                Some(Err(expected)) => {
+                    return Err(Failure::new(
+                        Exit::Failed,
+                        format!(
+                            "{}: {kind} has apiVersion {api_version}; kubectl-update reads {expected} (change the manifest's apiVersion)",
+                            place()
+                        ),
+                    ));
+                }
+            };
+            if let Err(problem) = kind.validate(object) {
+                let name = workload::name_of(object);
+                return Err(Failure::new(
+                    Exit::Failed,
+                    format!("{}: {kind} {name:?} is malformed: {problem}", place()),
+                ));
+            }
+            let namespace = workload::namespace_of(object)
+                .unwrap_or(default_namespace)
+                .to_owned();
+            res.push(Located {
+                document: document_idx,
+                pointer,
+                namespace,
+                kind,
+            });
+        }
+    }
+    Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{DryRun, OutputFormat};
+    use crate::config::{Namespaces, Source};
+
+    fn config(images: &[&str], classifier: &str, namespaces: Namespaces) -> Config {
+        Config {
+            request: plan::Request {
+                images: images.iter().map(|it| it.parse().unwrap()).collect(),
+                classifier: classifier.parse().unwrap(),
+            },
+            source: Source::Manifests(vec!["-".into()]),
+            namespaces,
+            dry_run: Some(DryRun::Client),
+            output: OutputFormat::Yaml,
+            timeout: std::time::Duration::from_secs(600),
+            fail_after: std::time::Duration::from_secs(10),
+            max_restarts: 2,
+            rollback: true,
+            verbose: 0,
+        }
+    }
+
+    fn run(text: &str, namespaces: Namespaces) -> Result<Preview, String> {
+        let config = config(&["acme/app:2"], "stable", namespaces);
+        preview(&config, &["-".into()], &mut text.as_bytes()).map_err(|err| err.to_string())
+    }
+
+    const LIST: &str = r#"
+apiVersion: v1
+kind: List
+items:
+- apiVersion: batch/v1
+  kind: CronJob
+  metadata:
+    name: nightly
+    namespace: shop
+    annotations: {kubectl-update.io/classifier: stable}
+  spec:
+    schedule: "0 1 * * *"
+    jobTemplate:
+      spec:
+        template:
+          spec:
+            restartPolicy: OnFailure
+            containers: [{name: report, image: "acme/app:1"}]
+- apiVersion: v1
+  kind: ConfigMap
+  metadata: {name: settings}
+"#;
+
+    #[test]
+    fn list_items_are_updated_in_place() {
+        let preview = run(LIST, Namespaces::Default).unwrap();
+        assert_eq!(preview.plan.workloads.len(), 1);
+        assert_eq!(preview.plan.workloads[0].id.namespace, "shop");
+        let image = preview.updated[0]
+            .value
+            .pointer("/items/0/spec/jobTemplate/spec/template/spec/containers/0/image");
+        assert_eq!(image, Some(&Value::from("acme/app:2")));
+        assert_eq!(
+            preview.updated[0].value.pointer("/items/1/metadata/name"),
+            Some(&Value::from("settings"))
+        );
+    }
+
+    #[test]
+    fn namespace_filter_applies_offline() {
+        let preview = run(LIST, Namespaces::Listed(vec!["other".into()])).unwrap();
+        assert!(preview.plan.is_empty());
+    }
+
+    #[test]
+    fn unknown_api_version_of_a_known_kind_is_an_error() {
+        let err = run(
+            "apiVersion: extensions/v1beta1\nkind: Deployment\nmetadata: {name: web}\n",
+            Namespaces::Default,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            "<stdin>: document 1: Deployment has apiVersion extensions/v1beta1; kubectl-update reads apps/v1 (change the manifest's apiVersion)"
+        );
+    }
+
+    #[test]
+    fn missing_kind_is_an_error() {
+        let err = run("metadata: {name: web}\n", Namespaces::Default).unwrap_err();
+        assert_eq!(
+            err,
+            "<stdin>: document 1: missing apiVersion or kind; every manifest needs both"
+        );
+    }
+}

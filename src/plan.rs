@@ -1,0 +1,226 @@
+//! Planning: from the objects found (in manifests or in the cluster) and the request, decide which
+//! containers change, which migrations run and which objects nearly matched. Pure: no I/O, no
+//! clock. Live runs and offline previews share this one `Plan` type.
+
+use serde_json::Value;
+
+use crate::annotations::{Classifier, OptIn};
+use crate::image::{Repository, TargetImage, repository_of, same_image};
+use crate::workload::{self, Container, ContainerList, Kind, ObjectId};
+
+/// What the user asked for.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub images: Vec<TargetImage>,
+    pub classifier: Classifier,
+}
+
+/// One object to plan over: its identity and body. `origin` is the caller's handle to find the
+/// object again (an index into its own list).
+#[derive(Debug, Clone, Copy)]
+pub struct Candidate<'a> {
+    pub origin: usize,
+    pub namespace: &'a str,
+    pub kind: Kind,
+    pub object: &'a Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub images: Vec<TargetImage>,
+    pub classifier: Classifier,
+    /// Matched workloads, in input order; those already at the target have no changes.
+    pub workloads: Vec<WorkloadPlan>,
+    pub migrations: Vec<MigrationPlan>,
+    pub near_misses: Vec<NearMiss>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkloadPlan {
+    pub id: ObjectId,
+    pub origin: usize,
+    /// Only the containers whose image changes.
+    pub changes: Vec<ContainerChange>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerChange {
+    pub container: String,
+    pub list: ContainerList,
+    /// JSON pointer to the image field within the object.
+    pub pointer: String,
+    pub from: String,
+    pub to: String,
+}
+
+/// A Job template to run as a copy with the new image before any workload changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationPlan {
+    pub template: ObjectId,
+    pub origin: usize,
+    /// The target image of the first matching container (the one reports name).
+    pub image: String,
+    /// Every matching container of the template, with the image its copy gets.
+    pub containers: Vec<ContainerChange>,
+}
+
+/// An object that would have matched but for its classifier or its images.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NearMiss {
+    pub id: ObjectId,
+    pub reason: String,
+}
+
+/// Planning stops on an annotation that cannot be read on an object that uses a requested image:
+/// silently skipping it could leave part of an application behind.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{id}: {problem}; fix the annotation to a comma-separated list of classifiers such as `stable, canary`"
+)]
+pub struct PlanError {
+    pub id: ObjectId,
+    pub problem: String,
+}
+
+impl Plan {
+    /// Nothing matched: no workload (changed or not) and no migration template.
+    pub fn is_empty(&self) -> bool {
+        self.workloads.is_empty() && self.migrations.is_empty()
+    }
+
+    pub fn changed_workloads(&self) -> impl Iterator<Item = &WorkloadPlan> {
+        self.workloads.iter().filter(|it| !it.changes.is_empty())
+    }
+
+    /// True when every matched workload already runs the target and no migration is planned.
+    pub fn is_unchanged(&self) -> bool {
+        !self.is_empty() && self.migrations.is_empty() && self.changed_workloads().next().is_none()
+    }
+}
+
+/// Plans an update over `candidates`.
+pub fn plan(request: &Request, candidates: &[Candidate<'_>]) -> Result<Plan, PlanError> {
+    let mut res = Plan {
+        images: request.images.clone(),
+        classifier: request.classifier.clone(),
+        workloads: Vec::new(),
+        migrations: Vec::new(),
+        near_misses: Vec::new(),
+    };
+    for candidate in candidates {
+        let id = ObjectId {
+            namespace: candidate.namespace.to_owned(),
+            kind: candidate.kind,
+            name: workload::name_of(candidate.object).to_owned(),
+        };
+        let containers = workload::containers(candidate.object, candidate.kind);
+        let matched: Vec<(&Container, &TargetImage)> = containers
+            .iter()
+            .filter_map(|container| target_for(request, container).map(|t| (container, t)))
+            .collect();
+        let opt_in = match OptIn::from_annotations(workload::annotations_of(candidate.object)) {
+            Ok(opt_in) => opt_in,
+            Err(malformed) if !matched.is_empty() => {
+                return Err(PlanError {
+                    id,
+                    problem: malformed.to_string(),
+                });
+            }
+            Err(_) => continue,
+        };
+        let listed = opt_in
+            .as_ref()
+            .is_some_and(|it| it.lists(&request.classifier));
+        match (listed, matched.is_empty()) {
+            (true, false) => {
+                let changes: Vec<ContainerChange> = matched
+                    .iter()
+                    .map(|(container, target)| ContainerChange {
+                        container: container.name.clone(),
+                        list: container.list,
+                        pointer: container.image_pointer(candidate.kind),
+                        from: container.image.clone(),
+                        to: target.as_str().to_owned(),
+                    })
+                    .collect();
+                if candidate.kind.is_migration_template() {
+                    let image = changes[0].to.clone();
+                    res.migrations.push(MigrationPlan {
+                        template: id,
+                        origin: candidate.origin,
+                        image,
+                        containers: changes,
+                    });
+                } else {
+                    let changes = changes
+                        .into_iter()
+                        .filter(|change| !same_image(&change.from, &change.to))
+                        .collect();
+                    res.workloads.push(WorkloadPlan {
+                        id,
+                        origin: candidate.origin,
+                        changes,
+                    });
+                }
+            }
+            (true, true) => {
+                let images: Vec<&str> = containers.iter().map(|it| it.image.as_str()).collect();
+                res.near_misses.push(NearMiss {
+                    id,
+                    reason: format!(
+                        "lists classifier `{}` but no container uses {}; its images: {}",
+                        request.classifier,
+                        requested_repositories(request),
+                        if images.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            images.join(", ")
+                        }
+                    ),
+                });
+            }
+            (false, false) => {
+                let (container, _) = matched[0];
+                let reason = match &opt_in {
+                    None => format!("uses {} but has no classifier annotation", container.image),
+                    Some(opt_in) => format!(
+                        "uses {} but its classifier annotation lists {}, not `{}`",
+                        container.image,
+                        opt_in
+                            .classifiers
+                            .iter()
+                            .map(|c| format!("`{c}`"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        request.classifier
+                    ),
+                };
+                res.near_misses.push(NearMiss { id, reason });
+            }
+            (false, true) => (),
+        }
+    }
+    Ok(res)
+}
+
+/// The target image whose repository this container uses, if any. Containers whose image does not
+/// parse never match.
+fn target_for<'a>(request: &'a Request, container: &Container) -> Option<&'a TargetImage> {
+    let repository: Repository = repository_of(&container.image).ok()?;
+    request
+        .images
+        .iter()
+        .find(|target| *target.repository() == repository)
+}
+
+fn requested_repositories(request: &Request) -> String {
+    request
+        .images
+        .iter()
+        .map(|it| it.repository().to_string())
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,196 @@
+use serde_json::{Value, json};
+
+use super::*;
+
+fn request(images: &[&str], classifier: &str) -> Request {
+    Request {
+        images: images.iter().map(|it| it.parse().unwrap()).collect(),
+        classifier: classifier.parse().unwrap(),
+    }
+}
+
+fn deployment(name: &str, annotations: Value, images: &[&str]) -> Value {
+    let containers: Vec<Value> = images
+        .iter()
+        .enumerate()
+        .map(|(idx, image)| json!({"name": format!("c{idx}"), "image": image}))
+        .collect();
+    json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": name, "annotations": annotations},
+        "spec": {"template": {"spec": {"containers": containers}}}})
+}
+
+fn run(request: &Request, objects: &[(Kind, Value)]) -> Result<Plan, PlanError> {
+    let candidates: Vec<Candidate<'_>> = objects
+        .iter()
+        .enumerate()
+        .map(|(origin, (kind, object))| Candidate {
+            origin,
+            namespace: "default",
+            kind: *kind,
+            object,
+        })
+        .collect();
+    plan(request, &candidates)
+}
+
+#[test]
+fn only_matching_containers_change_and_sidecars_stay() {
+    let web = deployment(
+        "web",
+        json!({"kubectl-update.io/classifier": "stable"}),
+        &["acme/app:1", "envoyproxy/envoy:1.30"],
+    );
+    let res = run(
+        &request(&["acme/app:2"], "stable"),
+        &[(Kind::Deployment, web)],
+    )
+    .unwrap();
+    assert_eq!(res.workloads.len(), 1);
+    let changes = &res.workloads[0].changes;
+    assert_eq!(changes.len(), 1);
+    assert_eq!(
+        (
+            changes[0].container.as_str(),
+            changes[0].from.as_str(),
+            changes[0].to.as_str()
+        ),
+        ("c0", "acme/app:1", "acme/app:2")
+    );
+    assert_eq!(changes[0].pointer, "/spec/template/spec/containers/0/image");
+}
+
+#[test]
+fn already_at_target_is_unchanged_not_an_error() {
+    let web = deployment(
+        "web",
+        json!({"xcnt.io/update-classifier": "stable"}),
+        &["docker.io/acme/app:2"],
+    );
+    let res = run(
+        &request(&["acme/app:2"], "stable"),
+        &[(Kind::Deployment, web)],
+    )
+    .unwrap();
+    assert!(!res.is_empty());
+    assert!(res.is_unchanged());
+    assert!(res.workloads[0].changes.is_empty());
+}
+
+#[test]
+fn near_misses_explain_themselves() {
+    let objects = [
+        (
+            Kind::Deployment,
+            deployment(
+                "other-classifier",
+                json!({"kubectl-update.io/classifier": "canary"}),
+                &["acme/app:1"],
+            ),
+        ),
+        (
+            Kind::Deployment,
+            deployment("no-annotation", json!({}), &["acme/app:1"]),
+        ),
+        (
+            Kind::Deployment,
+            deployment(
+                "other-image",
+                json!({"kubectl-update.io/classifier": "stable"}),
+                &["acme/app-worker:1"],
+            ),
+        ),
+        (
+            Kind::Deployment,
+            deployment("unrelated", json!({}), &["redis"]),
+        ),
+    ];
+    let res = run(&request(&["acme/app:2"], "stable"), &objects).unwrap();
+    assert!(res.is_empty());
+    let reasons: Vec<(&str, &str)> = res
+        .near_misses
+        .iter()
+        .map(|it| (it.id.name.as_str(), it.reason.as_str()))
+        .collect();
+    assert_eq!(
+        reasons,
+        vec![
+            (
+                "other-classifier",
+                "uses acme/app:1 but its classifier annotation lists `canary`, not `stable`"
+            ),
+            (
+                "no-annotation",
+                "uses acme/app:1 but has no classifier annotation"
+            ),
+            (
+                "other-image",
+                "lists classifier `stable` but no container uses docker.io/acme/app; its images: acme/app-worker:1"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn jobs_become_migrations_and_init_containers_match() {
+    let job = json!({"apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"name": "migrate", "annotations": {"kubectl-update.io/classifier": "stable,canary"}},
+        "spec": {"template": {"spec": {"initContainers": [{"name": "wait", "image": "acme/app:1"}],
+            "containers": [{"name": "run", "image": "busybox"}]}}}});
+    let res = run(&request(&["acme/app:2"], "canary"), &[(Kind::Job, job)]).unwrap();
+    assert!(res.workloads.is_empty());
+    assert_eq!(res.migrations.len(), 1);
+    assert_eq!(res.migrations[0].image, "acme/app:2");
+    assert_eq!(
+        res.migrations[0].containers[0].list,
+        ContainerList::InitContainers
+    );
+}
+
+#[test]
+fn several_images_in_one_run() {
+    let web = deployment(
+        "web",
+        json!({"kubectl-update.io/classifier": "stable"}),
+        &["acme/app:1", "acme/worker:1", "redis:7"],
+    );
+    let res = run(
+        &request(&["acme/app:2", "acme/worker:2"], "stable"),
+        &[(Kind::Deployment, web)],
+    )
+    .unwrap();
+    let tos: Vec<&str> = res.workloads[0]
+        .changes
+        .iter()
+        .map(|it| it.to.as_str())
+        .collect();
+    assert_eq!(tos, vec!["acme/app:2", "acme/worker:2"]);
+}
+
+#[test]
+fn malformed_annotation_stops_planning_only_when_relevant() {
+    let bad = deployment(
+        "web",
+        json!({"kubectl-update.io/classifier": "stable,,x"}),
+        &["acme/app:1"],
+    );
+    let err = run(
+        &request(&["acme/app:2"], "stable"),
+        &[(Kind::Deployment, bad)],
+    )
+    .unwrap_err();
+    assert!(err.to_string().starts_with("deployments/web in namespace default: annotation kubectl-update.io/classifier=\"stable,,x\" is malformed"), "{err}");
+    let unrelated = deployment(
+        "db",
+        json!({"kubectl-update.io/classifier": "!!"}),
+        &["postgres"],
+    );
+    assert!(
+        run(
+            &request(&["acme/app:2"], "stable"),
+            &[(Kind::Deployment, unrelated)]
+        )
+        .unwrap()
+        .is_empty()
+    );
+}

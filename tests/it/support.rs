@@ -1,0 +1,83 @@
+//! Running the binary the way a user does, and rendering what it did for snapshots.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// What one run of the binary did.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Exit code, stdout and stderr in one text, for snapshots.
+    pub fn render(&self) -> String {
+        format!(
+            "exit: {}\n----- stdout -----\n{}----- stderr -----\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The binary with a clean environment: no kubeconfig, no colour, no KUBECTL_UPDATE_* variables.
+pub fn command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kubectl-update"));
+    command.current_dir(repo_root());
+    for (key, _) in std::env::vars() {
+        if key.starts_with("KUBECTL_UPDATE_") || key == "KUBECONFIG" || key.starts_with("CLICOLOR")
+        {
+            command.env_remove(key);
+        }
+    }
+    command
+        .env("NO_COLOR", "1")
+        .env("HOME", std::env::temp_dir().join("kubectl-update-it-home"));
+    command
+}
+
+pub fn run(args: &[&str]) -> Run {
+    run_with(command(), args, None)
+}
+
+pub fn run_stdin(args: &[&str], stdin: &str) -> Run {
+    run_with(command(), args, Some(stdin))
+}
+
+pub fn run_with(mut command: Command, args: &[&str], stdin: Option<&str>) -> Run {
+    command
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("the kubectl-update binary runs");
+    let mut input = child.stdin.take().expect("stdin is piped");
+    input
+        .write_all(stdin.unwrap_or_default().as_bytes())
+        .expect("stdin accepts input");
+    drop(input);
+    let output = child.wait_with_output().expect("the binary finishes");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+/// Rewrites a generated file when it is stale (outside CI) and says so, so that `cargo test`
+/// refreshes it and a commit without the refresh fails CI. Returns whether it was fresh.
+pub fn ensure_file_contents(path: &Path, contents: &str) -> bool {
+    let current = std::fs::read_to_string(path).unwrap_or_default();
+    if current == contents {
+        return true;
+    }
+    if std::env::var_os("CI").is_none() {
+        std::fs::write(path, contents).expect("the generated file can be written");
+    }
+    false
+}
