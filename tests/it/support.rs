@@ -1,8 +1,8 @@
 //! Running the binary the way a user does, and rendering what it did for snapshots.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+
+use assert_cmd::Command;
 
 /// What one run of the binary did.
 pub struct Run {
@@ -27,7 +27,8 @@ pub fn repo_root() -> PathBuf {
 
 /// The binary with a clean environment: no kubeconfig, no colour, no KUBECTL_UPDATE_* variables.
 pub fn command() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_kubectl-update"));
+    let mut command =
+        Command::cargo_bin("kubectl-update").expect("the kubectl-update binary is built");
     command.current_dir(repo_root());
     for (key, _) in std::env::vars() {
         if key.starts_with("KUBECTL_UPDATE_") || key == "KUBECONFIG" || key.starts_with("CLICOLOR")
@@ -50,18 +51,12 @@ pub fn run_stdin(args: &[&str], stdin: &str) -> Run {
 }
 
 pub fn run_with(mut command: Command, args: &[&str], stdin: Option<&str>) -> Run {
-    command
+    let output = command
         .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().expect("the kubectl-update binary runs");
-    let mut input = child.stdin.take().expect("stdin is piped");
-    input
-        .write_all(stdin.unwrap_or_default().as_bytes())
-        .expect("stdin accepts input");
-    drop(input);
-    let output = child.wait_with_output().expect("the binary finishes");
+        .write_stdin(stdin.unwrap_or_default().to_owned())
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .expect("the kubectl-update binary runs");
     Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),

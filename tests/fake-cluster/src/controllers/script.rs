@@ -21,7 +21,8 @@ pub struct Run {
 pub fn interpret(command: &[String], args: &[String]) -> Option<Run> {
     let words: Vec<String> = command.iter().chain(args).cloned().collect();
     let first = words.first()?;
-    let program = first.rsplit('/').next().unwrap_or(first);
+    let program = first.rsplit('/').next().unwrap_or(first).to_owned();
+    let program = program.as_str();
     if matches!(program, "sh" | "bash" | "ash" | "dash" | "zsh" | "busybox") {
         let rest = if program == "busybox" && words.get(1).is_some_and(|it| it == "sh") { &words[2..] } else { &words[1..] };
         let flag = rest.iter().position(|it| it.starts_with('-') && !it.starts_with("--") && it.contains('c'))?;
@@ -181,11 +182,9 @@ fn evaluate(commands: &[(Connector, Vec<String>)]) -> Run {
         let rest = &words[1..];
         match program.as_str() {
             "echo" => {
-                let mut newline = true;
                 let mut escapes = false;
                 let mut idx = 0;
                 while let Some(flag) = rest.get(idx).filter(|it| it.len() > 1 && it.starts_with('-') && it[1..].chars().all(|c| "neE".contains(c))) {
-                    newline &= !flag.contains('n');
                     escapes |= flag.contains('e');
                     idx += 1;
                 }
@@ -193,7 +192,6 @@ fn evaluate(commands: &[(Connector, Vec<String>)]) -> Run {
                 if escapes {
                     text = text.replace("\\n", "\n").replace("\\t", "\t");
                 }
-                let _ = newline;
                 lines.extend(text.split('\n').map(|it| (at, it.to_owned())));
                 status = 0;
             }
