@@ -19,16 +19,10 @@ pub struct Config {
     /// `None` for a real run.
     pub dry_run: Option<DryRun>,
     pub output: OutputFormat,
-    /// The settings below steer the live rollout, which this version does not run yet.
-    #[expect(dead_code, reason = "read by the live rollout")]
     pub timeout: Duration,
-    #[expect(dead_code, reason = "read by the live rollout")]
     pub fail_after: Duration,
-    #[expect(dead_code, reason = "read by the live rollout")]
     pub max_restarts: u32,
-    #[expect(dead_code, reason = "read by the live rollout")]
     pub rollback: bool,
-    #[expect(dead_code, reason = "read by the live rollout")]
     pub verbose: u8,
 }
 

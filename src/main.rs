@@ -5,20 +5,29 @@
 //! `plan` decides, without I/O → migrate → roll out → roll back → `report`/`output`. Only `output`
 //! prints; `main` prints the error chain once and picks the exit code.
 
+mod access;
 mod annotations;
 mod cli;
+mod cluster;
 mod config;
+mod discover;
 mod error;
 mod image;
+mod live;
 mod manifest;
+mod migrate;
 mod offline;
 mod output;
+mod patch;
 mod plan;
 mod report;
+mod rollback;
+mod rollout;
 mod workload;
 
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::{CommandFactory, Parser};
 
 use crate::cli::{Cli, Command};
@@ -70,54 +79,22 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         Source::Manifests(sources) => {
             let preview = offline::preview(&config, sources, &mut std::io::stdin().lock())?;
             if preview.plan.is_empty() {
-                return Err(nothing_matched(&preview.plan, &config).into());
+                return Err(report::nothing_matched(&preview.plan, &config.namespaces).into());
             }
-            output::preview(&preview, config.output, config.dry_run.unwrap_or(cli::DryRun::Client))?;
+            output::preview(
+                &preview,
+                config.output,
+                config.dry_run.unwrap_or(cli::DryRun::Client),
+            )?;
             Ok(Exit::Success)
         }
-        Source::Cluster(_) => Err(Failure::new(
-            Exit::Failed,
-            "updating a live cluster is not available in this version yet; preview offline with -f PATH",
-        )
-        .into()),
+        Source::Cluster(cluster_args) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            runtime.block_on(live::run(&config, cluster_args))
+        }
     }
-}
-
-/// Nothing matched is an error (a typo must not pass CI as a success), listing what nearly did.
-fn nothing_matched(plan: &plan::Plan, config: &config::Config) -> Failure {
-    let repositories: Vec<String> = plan
-        .images
-        .iter()
-        .map(|it| it.repository().to_string())
-        .collect();
-    let scope = match &config.namespaces {
-        config::Namespaces::Listed(listed) => format!(
-            " in namespace{} {}",
-            if listed.len() == 1 { "" } else { "s" },
-            listed.join(", ")
-        ),
-        config::Namespaces::All | config::Namespaces::Default => String::new(),
-    };
-    let mut failure = Failure::new(
-        Exit::Failed,
-        format!(
-            "nothing matched: no workload or migration template{scope} lists classifier `{}` and uses {}",
-            plan.classifier,
-            repositories.join(" or ")
-        ),
-    );
-    for miss in &plan.near_misses {
-        failure = failure.hint(format!(
-            "near miss: {}/{}/{} {}",
-            miss.id.namespace, miss.id.kind, miss.id.name, miss.reason
-        ));
-    }
-    if plan.near_misses.is_empty() {
-        failure = failure.hint(format!(
-            "annotate the workloads with `{}: {}` and check the image repository",
-            annotations::CLASSIFIER,
-            plan.classifier
-        ));
-    }
-    failure
 }

@@ -4,13 +4,16 @@
 use serde::Serialize;
 
 use crate::cli::DryRun;
+use crate::config::Namespaces;
+use crate::error::{Exit, Failure};
 use crate::plan::{ContainerChange, Plan};
 use crate::workload::ContainerList;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Report {
-    /// `planned` or `unchanged` for previews.
+    /// `planned` or `unchanged` for previews; live: `succeeded`, `unchanged`, `migration-failed`,
+    /// `rolled-back`, `rollback-failed`, `failed` (with --no-rollback) or `interrupted`.
     pub result: String,
     /// `client`, `server`, or null for a real run.
     pub dry_run: Option<String>,
@@ -19,20 +22,34 @@ pub struct Report {
     pub workloads: Vec<WorkloadReport>,
     pub migrations: Vec<MigrationReport>,
     pub near_misses: Vec<NearMissReport>,
+    /// The user the API server says ran the update (live runs only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
+    /// What went wrong, when something did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Notes for the reader, e.g. that migrations are not reversed by a rollback.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkloadReport {
     pub namespace: String,
     pub kind: String,
     pub name: String,
-    /// `planned` or `unchanged` in a preview.
+    /// `planned` or `unchanged` in a preview; live: `succeeded`, `unchanged`, `failed`,
+    /// `rolled-back`, `rollback-failed`, `not-started` or `interrupted`.
     pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     pub containers: Vec<ContainerReport>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContainerReport {
     pub name: String,
@@ -43,15 +60,25 @@ pub struct ContainerReport {
     pub to: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MigrationReport {
     pub namespace: String,
     pub template: String,
     pub image: String,
+    /// The Job created (live runs only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job: Option<String>,
+    /// `succeeded`, `failed`, `reused`, `dry-run` or `not-started` (live runs only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NearMissReport {
     pub namespace: String,
@@ -90,6 +117,7 @@ impl Report {
                         "planned"
                     }
                     .to_owned(),
+                    reason: None,
                     containers: workload.changes.iter().map(container_report).collect(),
                 })
                 .collect(),
@@ -100,6 +128,10 @@ impl Report {
                     namespace: migration.template.namespace.clone(),
                     template: migration.template.name.clone(),
                     image: migration.image.clone(),
+                    job: None,
+                    status: None,
+                    reason: None,
+                    duration_seconds: None,
                 })
                 .collect(),
             near_misses: plan
@@ -112,6 +144,10 @@ impl Report {
                     reason: miss.reason.clone(),
                 })
                 .collect(),
+            identity: None,
+            reason: None,
+            notes: Vec::new(),
+            duration_seconds: None,
         }
     }
 }
@@ -131,4 +167,43 @@ pub fn dry_run_name(dry_run: DryRun) -> &'static str {
         DryRun::Client => "client",
         DryRun::Server => "server",
     }
+}
+
+/// Nothing matched is an error (a typo must not pass CI as a success), listing what nearly did.
+pub fn nothing_matched(plan: &Plan, namespaces: &Namespaces) -> Failure {
+    let repositories: Vec<String> = plan
+        .images
+        .iter()
+        .map(|it| it.repository().to_string())
+        .collect();
+    let scope = match namespaces {
+        Namespaces::Listed(listed) => format!(
+            " in namespace{} {}",
+            if listed.len() == 1 { "" } else { "s" },
+            listed.join(", ")
+        ),
+        Namespaces::All | Namespaces::Default => String::new(),
+    };
+    let mut failure = Failure::new(
+        Exit::Failed,
+        format!(
+            "nothing matched: no workload or migration template{scope} lists classifier `{}` and uses {}",
+            plan.classifier,
+            repositories.join(" or ")
+        ),
+    );
+    for miss in &plan.near_misses {
+        failure = failure.hint(format!(
+            "near miss: {}/{}/{} {}",
+            miss.id.namespace, miss.id.kind, miss.id.name, miss.reason
+        ));
+    }
+    if plan.near_misses.is_empty() {
+        failure = failure.hint(format!(
+            "annotate the workloads with `{}: {}` and check the image repository",
+            crate::annotations::CLASSIFIER,
+            plan.classifier
+        ));
+    }
+    failure
 }

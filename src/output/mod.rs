@@ -1,16 +1,21 @@
 //! The only module that prints. stdout carries data (the plan table, the JSON report, manifests,
 //! completion scripts); stderr carries messages, progress and errors.
 
+pub mod progress;
+
 use std::io::{self, Write};
+use std::time::Duration;
 
 use console::{Style, measure_text_width};
 
 use crate::cli::{ColorChoice, DryRun, OutputFormat};
 use crate::error::Failure;
 use crate::manifest;
+use crate::migrate::Outcome;
 use crate::offline::Preview;
 use crate::plan::Plan;
 use crate::report::{Report, dry_run_name};
+use crate::rollback::Patched;
 use crate::workload::ContainerList;
 
 /// Applies `--color` (and, under `auto`, NO_COLOR, CLICOLOR and whether each stream is a
@@ -197,4 +202,204 @@ pub fn completion(shell: clap_complete::Shell, command: &mut clap::Command) -> i
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+/// Prints the report of a live run: JSON, or tables (the plan for a dry run, the outcome otherwise)
+/// with a summary line on stderr.
+pub fn live_report(
+    report: &Report,
+    plan: &Plan,
+    format: OutputFormat,
+    elapsed: Duration,
+) -> io::Result<()> {
+    let mut report = report.clone();
+    report.duration_seconds = Some(crate::live::round(elapsed.as_secs_f64()));
+    let mut stdout = io::stdout().lock();
+    if format == OutputFormat::Json {
+        serde_json::to_writer_pretty(&mut stdout, &report)?;
+        stdout.write_all(b"\n")?;
+        return stdout.flush();
+    }
+    let seconds = format!("{:.1}s", elapsed.as_secs_f64());
+    if report.result == "planned" {
+        stdout.write_all(plan_table(plan).as_bytes())?;
+        stdout.flush()?;
+        let mode = report.dry_run.as_deref().unwrap_or("client");
+        let detail = if mode == "server" {
+            "the server accepted every write, and "
+        } else {
+            ""
+        };
+        return message(&format!(
+            "Dry run ({mode}): {} workload{} to update, {} migration{} to run; {detail}nothing was changed",
+            plan.changed_workloads().count(),
+            plural(plan.changed_workloads().count()),
+            plan.migrations.len(),
+            plural(plan.migrations.len()),
+        ));
+    }
+    stdout.write_all(outcome_table(&report).as_bytes())?;
+    stdout.flush()?;
+    let green = Style::new().green().bold().for_stderr();
+    match report.result.as_str() {
+        "succeeded" => {
+            let n = report
+                .workloads
+                .iter()
+                .filter(|it| it.status == "succeeded")
+                .count();
+            message(&format!(
+                "{} {n} workload{} updated in {seconds}",
+                green.apply_to("Succeeded:"),
+                plural(n)
+            ))
+        }
+        "unchanged" => message(&format!(
+            "{} every workload already runs the target; nothing was written",
+            green.apply_to("Unchanged:")
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The outcome per workload and migration.
+fn outcome_table(report: &Report) -> String {
+    let bold = Style::new().bold();
+    let mut out = String::new();
+    if !report.migrations.is_empty() {
+        let mut rows = vec![
+            ["NAMESPACE", "TEMPLATE", "JOB", "STATUS", "DURATION"]
+                .map(|it| bold.apply_to(it).to_string()),
+        ];
+        for migration in &report.migrations {
+            rows.push([
+                migration.namespace.clone(),
+                migration.template.clone(),
+                migration.job.clone().unwrap_or_else(|| "-".to_owned()),
+                migration.status.clone().unwrap_or_else(|| "-".to_owned()),
+                migration
+                    .duration_seconds
+                    .map_or_else(|| "-".to_owned(), |it| format!("{it:.1}s")),
+            ]);
+        }
+        out.push_str(&format!("{}\n", bold.apply_to("Migrations")));
+        out.push_str(&table(&rows));
+    }
+    let mut rows = vec![
+        ["NAMESPACE", "KIND", "NAME", "STATUS", "IMAGES"].map(|it| bold.apply_to(it).to_string()),
+    ];
+    for workload in &report.workloads {
+        let images: Vec<String> = workload
+            .containers
+            .iter()
+            .map(|it| format!("{}={}", it.name, it.to))
+            .collect();
+        let status = match &workload.reason {
+            Some(reason) => format!(
+                "{} ({})",
+                workload.status,
+                console::truncate_str(reason, 70, "…")
+            ),
+            None => workload.status.clone(),
+        };
+        rows.push([
+            workload.namespace.clone(),
+            workload.kind.clone(),
+            workload.name.clone(),
+            status,
+            images.join(", "),
+        ]);
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out.push_str(&format!("{}\n", bold.apply_to("Workloads")));
+    out.push_str(&table(&rows));
+    out
+}
+
+/// A failed migration: its reason and last log lines; nothing else was touched.
+pub fn migration_failure(outcome: &Outcome) -> io::Result<()> {
+    let red = Style::new().red().bold().for_stderr();
+    let mut stderr = io::stderr().lock();
+    writeln!(
+        stderr,
+        "{} migration {} (from template {}) failed: {}; no workload was changed",
+        red.apply_to("error:"),
+        outcome.job,
+        outcome.template,
+        outcome.reason.as_deref().unwrap_or("unknown reason")
+    )?;
+    if !outcome.last_lines.is_empty() {
+        writeln!(stderr, "  last log lines of {}:", outcome.job)?;
+        for line in &outcome.last_lines {
+            writeln!(stderr, "    {line}")?;
+        }
+    }
+    writeln!(
+        stderr,
+        "  hint: see the whole log with `kubectl logs -n {} job/{}`",
+        outcome.namespace, outcome.job
+    )
+}
+
+/// A failed rollout, rolled back or (with --no-rollback) left in place.
+pub fn rollout_failure(failure: &str, rolled_back: bool) -> io::Result<()> {
+    let red = Style::new().red().bold().for_stderr();
+    let what = if rolled_back {
+        "every changed workload was rolled back to its previous images"
+    } else {
+        "--no-rollback: the workloads were left as they are"
+    };
+    writeln!(
+        io::stderr().lock(),
+        "{} rollout failed: {failure}; {what}",
+        red.apply_to("error:")
+    )
+}
+
+/// A rollback that could not complete: each workload's state and how to finish by hand.
+pub fn rollback_failure(report: &Report, patched: &[Patched]) -> io::Result<()> {
+    let red = Style::new().red().bold().for_stderr();
+    let mut stderr = io::stderr().lock();
+    writeln!(
+        stderr,
+        "{} the rollback did not complete; the application may be half updated",
+        red.apply_to("error:")
+    )?;
+    for workload in patched {
+        let state = report
+            .workloads
+            .iter()
+            .find(|it| {
+                it.namespace == workload.id.namespace
+                    && it.name == workload.id.name
+                    && it.kind == workload.id.kind.as_str()
+            })
+            .map(|it| match &it.reason {
+                Some(reason) => format!("{} ({reason})", it.status),
+                None => it.status.clone(),
+            })
+            .unwrap_or_default();
+        let images: Vec<String> = workload
+            .previous
+            .containers
+            .iter()
+            .map(|it| format!("{}={}", it.name, it.previous))
+            .collect();
+        writeln!(
+            stderr,
+            "  {}/{}/{}: {state}",
+            workload.id.namespace, workload.id.kind, workload.id.name
+        )?;
+        writeln!(
+            stderr,
+            "    finish by hand: kubectl set image -n {} {}/{} {}",
+            workload.id.namespace,
+            workload.id.kind.as_str().to_lowercase(),
+            workload.id.name,
+            images.join(" ")
+        )?;
+    }
+    Ok(())
 }

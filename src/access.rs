@@ -1,0 +1,228 @@
+//! The API calls kubectl-update makes, as one table, and the preflight that checks them with access
+//! reviews before any write. The RBAC generator reads the same table, so the two cannot drift.
+
+use std::collections::BTreeSet;
+
+use futures::StreamExt;
+use k8s_openapi::api::authorization::v1::{
+    ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
+};
+use kube::Api;
+use kube::api::PostParams;
+
+use crate::cluster::{Cluster, api_failure};
+use crate::error::{Exit, Failure};
+use crate::plan::Plan;
+use crate::workload::Kind;
+
+/// One permission: a verb on a resource (with its API group and optional subresource).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Permission {
+    pub group: &'static str,
+    pub resource: &'static str,
+    pub subresource: Option<&'static str>,
+    pub verb: &'static str,
+}
+
+/// Why the tool makes a call; the steps of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Listing the workload kinds and Job templates.
+    Discover,
+    /// Patching images (and rolling back).
+    Patch,
+    /// Watching rollouts: the workload by name, and its pods.
+    Watch,
+    /// Creating migration Jobs, following them and their pods' logs.
+    Migrate,
+    /// Deleting StatefulSet pods stuck on a failed revision, so a rollback can proceed.
+    Unstick,
+}
+
+/// One row of the call table: in `step`, these verbs on a resource.
+#[derive(Debug, Clone, Copy)]
+pub struct Row {
+    pub step: Step,
+    /// `<workload>` rows stand for the kind being updated.
+    pub group: &'static str,
+    pub resource: &'static str,
+    pub subresource: Option<&'static str>,
+    pub verbs: &'static [&'static str],
+}
+
+const fn row(
+    step: Step,
+    group: &'static str,
+    resource: &'static str,
+    subresource: Option<&'static str>,
+    verbs: &'static [&'static str],
+) -> Row {
+    Row {
+        step,
+        group,
+        resource,
+        subresource,
+        verbs,
+    }
+}
+
+/// Every call the tool makes, by step. Kinds are filled in per plan.
+pub const TABLE: &[Row] = &[
+    row(Step::Discover, "apps", "deployments", None, &["list"]),
+    row(Step::Discover, "apps", "statefulsets", None, &["list"]),
+    row(Step::Discover, "apps", "daemonsets", None, &["list"]),
+    row(Step::Discover, "batch", "cronjobs", None, &["list"]),
+    row(Step::Discover, "batch", "jobs", None, &["list"]),
+    row(Step::Patch, "<workload>", "<workload>", None, &["patch"]),
+    row(
+        Step::Watch,
+        "<workload>",
+        "<workload>",
+        None,
+        &["list", "watch"],
+    ),
+    row(Step::Unstick, "", "pods", None, &["delete"]),
+    row(Step::Watch, "", "pods", None, &["list", "watch"]),
+    row(
+        Step::Migrate,
+        "batch",
+        "jobs",
+        None,
+        &["create", "get", "list", "watch", "delete"],
+    ),
+    row(Step::Migrate, "", "pods", None, &["list", "watch"]),
+    row(Step::Migrate, "", "pods", Some("log"), &["get"]),
+];
+
+/// A permission in a namespace (`None`: cluster-wide).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Need {
+    pub permission: Permission,
+    pub namespace: Option<String>,
+}
+
+impl std::fmt::Display for Need {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let p = &self.permission;
+        let resource = match p.subresource {
+            Some(sub) => format!("{}/{sub}", p.resource),
+            None => p.resource.to_owned(),
+        };
+        let group = if p.group.is_empty() {
+            "core".to_owned()
+        } else {
+            p.group.to_owned()
+        };
+        match &self.namespace {
+            Some(namespace) => write!(
+                f,
+                "{} {resource} (API group {group}) in namespace {namespace}",
+                p.verb
+            ),
+            None => write!(f, "{} {resource} (API group {group}) cluster-wide", p.verb),
+        }
+    }
+}
+
+/// The permissions of `step` for workloads of `kind` (for the `<workload>` rows).
+fn permissions(step: Step, kind: Option<Kind>) -> Vec<Permission> {
+    let mut res = Vec::new();
+    for row in TABLE.iter().filter(|row| row.step == step) {
+        let (group, resource) = match (row.group, kind) {
+            ("<workload>", Some(kind)) => (crate::discover::group_of(kind), kind.resource()),
+            ("<workload>", None) => continue,
+            _ => (row.group, row.resource),
+        };
+        for verb in row.verbs {
+            res.push(Permission {
+                group,
+                resource,
+                subresource: row.subresource,
+                verb,
+            });
+        }
+    }
+    res
+}
+
+/// What a plan needs beyond discovery, per namespace.
+pub fn needs(plan: &Plan) -> Vec<Need> {
+    let mut res: BTreeSet<Need> = BTreeSet::new();
+    for workload in plan.changed_workloads() {
+        let namespace = Some(workload.id.namespace.clone());
+        for step in [Step::Patch, Step::Watch, Step::Unstick] {
+            for permission in permissions(step, Some(workload.id.kind)) {
+                let pods_for_cronjob =
+                    workload.id.kind == Kind::CronJob && permission.resource == "pods";
+                let watch_cronjob = workload.id.kind == Kind::CronJob && step == Step::Watch;
+                let unstick_other = workload.id.kind != Kind::StatefulSet && step == Step::Unstick;
+                if !pods_for_cronjob && !watch_cronjob && !unstick_other {
+                    res.insert(Need {
+                        permission,
+                        namespace: namespace.clone(),
+                    });
+                }
+            }
+        }
+    }
+    for migration in &plan.migrations {
+        for permission in permissions(Step::Migrate, None) {
+            res.insert(Need {
+                permission,
+                namespace: Some(migration.template.namespace.clone()),
+            });
+        }
+    }
+    res.into_iter().collect()
+}
+
+/// Asks the API server, one access review per need, and fails listing every missing permission.
+pub async fn preflight(cluster: &Cluster, needs: &[Need]) -> anyhow::Result<()> {
+    let reviews: Api<SelfSubjectAccessReview> = Api::all(cluster.client.clone());
+    let answers: Vec<Result<(Need, bool), Failure>> = futures::stream::iter(needs.iter().cloned())
+        .map(|need| {
+            let reviews = reviews.clone();
+            async move {
+                let review = SelfSubjectAccessReview {
+                    spec: SelfSubjectAccessReviewSpec {
+                        resource_attributes: Some(ResourceAttributes {
+                            namespace: need.namespace.clone(),
+                            verb: Some(need.permission.verb.to_owned()),
+                            group: Some(need.permission.group.to_owned()),
+                            resource: Some(need.permission.resource.to_owned()),
+                            subresource: need.permission.subresource.map(str::to_owned),
+                            ..ResourceAttributes::default()
+                        }),
+                        ..SelfSubjectAccessReviewSpec::default()
+                    },
+                    ..SelfSubjectAccessReview::default()
+                };
+                let answer = reviews
+                    .create(&PostParams::default(), &review)
+                    .await
+                    .map_err(|err| api_failure(&err, None, &cluster.server))?;
+                Ok((need, answer.status.is_some_and(|it| it.allowed)))
+            }
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    let mut missing = Vec::new();
+    for answer in answers {
+        let (need, allowed) = answer?;
+        if !allowed {
+            missing.push(need);
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    missing.sort();
+    let list: Vec<String> = missing.iter().map(ToString::to_string).collect();
+    let mut failure = Failure::new(
+        Exit::Failed,
+        format!("forbidden: this token may not {}", list.join("; ")),
+    );
+    failure = failure.hint("nothing was changed; grant these with the Role that `kubectl update rbac` prints (see rbac/)");
+    Err(failure.into())
+}

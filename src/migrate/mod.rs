@@ -1,0 +1,347 @@
+//! Migrations: run a copy of each annotated Job template with the new image before any workload
+//! changes, in `kubectl-update.io/order` groups (equal orders in parallel), streaming the pods' logs.
+//! A completed copy for the same template and image (a retried CI job) is reused, not run again.
+
+pub mod copy;
+
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::{AsyncBufReadExt, StreamExt, TryStreamExt};
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{DeleteParams, LogParams, PostParams};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Api, Client};
+use serde_json::Value;
+use tokio::task::JoinSet;
+
+use crate::cluster::{Call, Cluster, api_failure};
+use crate::output::progress::{Item, Progress};
+use crate::patch::FIELD_MANAGER;
+use crate::plan::{MigrationPlan, Plan};
+
+/// How many log lines of a failed migration the report keeps.
+const KEEP_LINES: usize = 10;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Succeeded,
+    Failed,
+    /// A copy for the same template and image had already completed.
+    Reused,
+    /// `--dry-run=server`: the server accepted the Job, nothing ran.
+    DryRun,
+}
+
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub namespace: String,
+    pub template: String,
+    pub job: String,
+    pub status: Status,
+    pub duration: Duration,
+    /// Why it failed.
+    pub reason: Option<String>,
+    pub last_lines: Vec<String>,
+}
+
+/// Where a Job stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobState {
+    Running,
+    Complete,
+    /// Failed (or FailureTarget, which always ends in Failed) with reason and message.
+    Failed(String),
+}
+
+/// Complete, failed or still running, from the Job's conditions. Failed pods the Job will retry
+/// do not count: only the controller's verdict does.
+pub fn job_state(job: &Job) -> JobState {
+    let conditions = job
+        .status
+        .iter()
+        .flat_map(|it| it.conditions.iter().flatten());
+    for condition in conditions {
+        if condition.status != "True" {
+            continue;
+        }
+        match condition.type_.as_str() {
+            "Complete" => return JobState::Complete,
+            "Failed" | "FailureTarget" => {
+                let reason = condition
+                    .reason
+                    .clone()
+                    .unwrap_or_else(|| "Failed".to_owned());
+                let message = condition.message.clone().unwrap_or_default();
+                return JobState::Failed(if message.is_empty() {
+                    reason
+                } else {
+                    format!("{reason}: {message}")
+                });
+            }
+            _ => (),
+        }
+    }
+    JobState::Running
+}
+
+/// Runs the plan's migrations, group by group; stops after the first group with a failure.
+pub async fn run_all(
+    cluster: &Cluster,
+    plan: &Plan,
+    templates: &BTreeMap<usize, Value>,
+    server_dry_run: bool,
+    progress: &Arc<Progress>,
+) -> anyhow::Result<Vec<Outcome>> {
+    let mut groups: BTreeMap<i64, Vec<&MigrationPlan>> = BTreeMap::new();
+    for migration in &plan.migrations {
+        groups
+            .entry(copy::order(&templates[&migration.origin]))
+            .or_default()
+            .push(migration);
+    }
+    let mut res = Vec::new();
+    for group in groups.into_values() {
+        let runs = group.iter().map(|migration| {
+            run_one(
+                cluster,
+                migration,
+                &templates[&migration.origin],
+                server_dry_run,
+                progress,
+            )
+        });
+        let outcomes = futures::future::try_join_all(runs).await?;
+        let failed = outcomes.iter().any(|it| it.status == Status::Failed);
+        res.extend(outcomes);
+        if failed {
+            break;
+        }
+    }
+    Ok(res)
+}
+
+async fn run_one(
+    cluster: &Cluster,
+    migration: &MigrationPlan,
+    template: &Value,
+    server_dry_run: bool,
+    progress: &Arc<Progress>,
+) -> anyhow::Result<Outcome> {
+    let started = Instant::now();
+    let namespace = migration.template.namespace.clone();
+    let jobs: Api<Job> = Api::namespaced(cluster.client.clone(), &namespace);
+    let mut body = copy::job(template, migration);
+    body["metadata"]["namespace"] = Value::from(namespace.as_str());
+    let job: Job = serde_json::from_value(body)?;
+    let name = job.metadata.name.clone().unwrap_or_default();
+    let outcome = |status, reason: Option<String>, last_lines: Vec<String>| Outcome {
+        namespace: namespace.clone(),
+        template: migration.template.name.clone(),
+        job: name.clone(),
+        status,
+        duration: started.elapsed(),
+        reason,
+        last_lines,
+    };
+    let call = |verb| Call {
+        verb,
+        group: "batch",
+        resource: "jobs",
+        namespace: Some(namespace.clone()),
+    };
+    let fail = |err: kube::Error, verb| api_failure(&err, Some(&call(verb)), &cluster.server);
+    let params = PostParams {
+        dry_run: server_dry_run,
+        field_manager: Some(FIELD_MANAGER.to_owned()),
+    };
+    if server_dry_run {
+        jobs.create(&params, &job)
+            .await
+            .map_err(|err| fail(err, "create"))?;
+        progress.finish(&name, "accepted by the server (dry run)");
+        return Ok(outcome(Status::DryRun, None, Vec::new()));
+    }
+    match jobs.get_opt(&name).await.map_err(|err| fail(err, "get"))? {
+        Some(existing) => match job_state(&existing) {
+            JobState::Complete => {
+                progress.finish(&name, "already completed for this image: reused");
+                return Ok(outcome(Status::Reused, None, Vec::new()));
+            }
+            JobState::Failed(_) => {
+                progress.say(&format!(
+                    "{name}: an earlier copy failed; deleting it and running again"
+                ));
+                jobs.delete(&name, &DeleteParams::background())
+                    .await
+                    .map_err(|err| fail(err, "delete"))?;
+                wait_deleted(&jobs, &name).await?;
+                jobs.create(&params, &job)
+                    .await
+                    .map_err(|err| fail(err, "create"))?;
+            }
+            JobState::Running => progress.say(&format!("{name}: already running; following it")),
+        },
+        None => match jobs.create(&params, &job).await {
+            Ok(_) => (),
+            Err(kube::Error::Api(status)) if status.is_already_exists() => (),
+            Err(err) => return Err(fail(err, "create").into()),
+        },
+    }
+    progress.set(&name, Item::Migration, "running", 0, 1);
+    let last_lines = Arc::new(std::sync::Mutex::new(VecDeque::new()));
+    let logs = tokio::spawn(follow_logs(
+        cluster.client.clone(),
+        namespace.clone(),
+        name.clone(),
+        progress.clone(),
+        last_lines.clone(),
+    ));
+    let state = wait_finished(&jobs, &name)
+        .await
+        .map_err(|err| anyhow::anyhow!("watching Job {name}: {err}"));
+    // Give the log followers a moment to print the last lines.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    logs.abort();
+    let lines: Vec<String> = last_lines
+        .lock()
+        .expect("log buffer lock")
+        .iter()
+        .cloned()
+        .collect();
+    match state? {
+        Ok(()) => {
+            progress.finish(&name, "succeeded");
+            Ok(outcome(Status::Succeeded, None, lines))
+        }
+        Err(reason) => {
+            progress.finish(&name, &format!("failed: {reason}"));
+            Ok(outcome(Status::Failed, Some(reason), lines))
+        }
+    }
+}
+
+/// Watches the Job until it completes (`Ok`) or fails (`Err` with the reason).
+async fn wait_finished(jobs: &Api<Job>, name: &str) -> anyhow::Result<Result<(), String>> {
+    let config = watcher::Config::default().fields(&format!("metadata.name={name}"));
+    let mut stream = watcher(jobs.clone(), config)
+        .default_backoff()
+        .applied_objects()
+        .boxed();
+    while let Some(job) = stream.try_next().await? {
+        match job_state(&job) {
+            JobState::Running => (),
+            JobState::Complete => return Ok(Ok(())),
+            JobState::Failed(reason) => return Ok(Err(reason)),
+        }
+    }
+    anyhow::bail!("the watch of Job {name} ended")
+}
+
+async fn wait_deleted(jobs: &Api<Job>, name: &str) -> anyhow::Result<()> {
+    for _ in 0..300 {
+        if jobs.get_opt(name).await?.is_none() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    anyhow::bail!("Job {name} was not deleted within a minute")
+}
+
+/// Follows the logs of every container of every pod of the Job as they start.
+async fn follow_logs(
+    client: Client,
+    namespace: String,
+    job: String,
+    progress: Arc<Progress>,
+    last_lines: Arc<std::sync::Mutex<VecDeque<String>>>,
+) {
+    let pods: Api<Pod> = Api::namespaced(client, &namespace);
+    let config = watcher::Config::default().labels(&format!("batch.kubernetes.io/job-name={job}"));
+    let mut stream = watcher(pods.clone(), config)
+        .default_backoff()
+        .applied_objects()
+        .boxed();
+    let mut followed: HashSet<(String, String)> = HashSet::new();
+    let mut followers = JoinSet::new();
+    while let Ok(Some(pod)) = stream.try_next().await {
+        let pod_name = pod.metadata.name.clone().unwrap_or_default();
+        let statuses = pod
+            .status
+            .iter()
+            .flat_map(|it| it.container_statuses.iter().flatten());
+        for status in statuses {
+            let started = status
+                .state
+                .as_ref()
+                .is_some_and(|it| it.running.is_some() || it.terminated.is_some());
+            if !started || !followed.insert((pod_name.clone(), status.name.clone())) {
+                continue;
+            }
+            let params = LogParams {
+                follow: true,
+                container: Some(status.name.clone()),
+                ..LogParams::default()
+            };
+            let (pods, pod_name, job, progress, last_lines) = (
+                pods.clone(),
+                pod_name.clone(),
+                job.clone(),
+                progress.clone(),
+                last_lines.clone(),
+            );
+            followers.spawn(async move {
+                let Ok(reader) = pods.log_stream(&pod_name, &params).await else {
+                    return;
+                };
+                let mut lines = reader.lines();
+                while let Some(Ok(line)) = lines.next().await {
+                    progress.log(&job, &line);
+                    let mut buffer = last_lines.lock().expect("log buffer lock");
+                    if buffer.len() == KEEP_LINES {
+                        buffer.pop_front();
+                    }
+                    buffer.push_back(line);
+                }
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn job(conditions: serde_json::Value) -> Job {
+        serde_json::from_value(
+            json!({"metadata": {"name": "m"}, "status": {"failed": 1, "conditions": conditions}}),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn failed_pods_are_not_a_failed_job_until_the_controller_says_so() {
+        assert_eq!(job_state(&job(json!([]))), JobState::Running);
+        assert_eq!(
+            job_state(&job(json!([{"type": "Complete", "status": "True"}]))),
+            JobState::Complete
+        );
+        assert_eq!(
+            job_state(&job(
+                json!([{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
+                "message": "Job has reached the specified backoff limit"}])
+            )),
+            JobState::Failed(
+                "BackoffLimitExceeded: Job has reached the specified backoff limit".into()
+            )
+        );
+        assert_eq!(
+            job_state(&job(json!([{"type": "Failed", "status": "False"}]))),
+            JobState::Running
+        );
+    }
+}
