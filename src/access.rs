@@ -13,7 +13,7 @@ use kube::api::PostParams;
 use crate::cluster::{Cluster, api_failure};
 use crate::error::{Exit, Failure};
 use crate::plan::Plan;
-use crate::workload::Kind;
+use crate::workload::{Kind, ObjectId};
 
 /// One permission: a verb on a resource (with its API group and optional subresource).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -145,25 +145,33 @@ fn permissions(step: Step, kind: Option<Kind>) -> Vec<Permission> {
     res
 }
 
+/// What patching, watching and rolling back one workload needs.
+pub fn workload_needs(id: &ObjectId) -> Vec<Need> {
+    let mut res = Vec::new();
+    for step in [Step::Patch, Step::Watch, Step::Unstick] {
+        let skip = match step {
+            Step::Watch => id.kind == Kind::CronJob,
+            Step::Unstick => id.kind != Kind::StatefulSet,
+            Step::Discover | Step::Patch | Step::Migrate => false,
+        };
+        if skip {
+            continue;
+        }
+        for permission in permissions(step, Some(id.kind)) {
+            res.push(Need {
+                permission,
+                namespace: Some(id.namespace.clone()),
+            });
+        }
+    }
+    res
+}
+
 /// What a plan needs beyond discovery, per namespace.
 pub fn needs(plan: &Plan) -> Vec<Need> {
     let mut res: BTreeSet<Need> = BTreeSet::new();
     for workload in plan.changed_workloads() {
-        let namespace = Some(workload.id.namespace.clone());
-        for step in [Step::Patch, Step::Watch, Step::Unstick] {
-            for permission in permissions(step, Some(workload.id.kind)) {
-                let pods_for_cronjob =
-                    workload.id.kind == Kind::CronJob && permission.resource == "pods";
-                let watch_cronjob = workload.id.kind == Kind::CronJob && step == Step::Watch;
-                let unstick_other = workload.id.kind != Kind::StatefulSet && step == Step::Unstick;
-                if !pods_for_cronjob && !watch_cronjob && !unstick_other {
-                    res.insert(Need {
-                        permission,
-                        namespace: namespace.clone(),
-                    });
-                }
-            }
-        }
+        res.extend(workload_needs(&workload.id));
     }
     for migration in &plan.migrations {
         for permission in permissions(Step::Migrate, None) {

@@ -165,9 +165,56 @@ pub enum Command {
     /// Print a scoped kubeconfig for a ServiceAccount (not yet available)
     #[command(hide = true)]
     Kubeconfig(ReservedArgs),
-    /// Restore the images recorded before the last update (not yet available)
-    #[command(hide = true)]
-    Rollback(ReservedArgs),
+    /// Restore the images recorded before the last update of a classifier's workloads
+    Rollback(RollbackArgs),
+}
+
+/// `kubectl update rollback`: undo the last update of a classifier's workloads.
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// Update classifier whose workloads to roll back
+    #[arg(
+        short,
+        long,
+        visible_alias = "update-classifier",
+        value_name = "NAME",
+        env = "KUBECTL_UPDATE_CLASSIFIER"
+    )]
+    pub classifier: Classifier,
+
+    /// Namespaces to search (repeatable, or comma-separated); default: the context's namespace
+    #[arg(
+        short,
+        long = "namespace",
+        value_name = "NS",
+        value_delimiter = ',',
+        conflicts_with = "all_namespaces"
+    )]
+    pub namespaces: Vec<String>,
+
+    /// Search every namespace
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+
+    /// Give up after this long (e.g. 90s, 10m)
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
+    pub timeout: Duration,
+
+    /// Declare the rollback's rollout failed once a pod has been stuck this long
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub fail_after: Duration,
+
+    /// Declare the rollback's rollout failed once a pod has restarted this many times
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub max_restarts: u32,
+
+    /// Show what would be restored without writing
+    #[arg(long, value_enum, value_name = "MODE", num_args = 0..=1, require_equals = true, default_missing_value = "client")]
+    pub dry_run: Option<DryRun>,
+
+    /// Output format: text or json
+    #[arg(short, long, value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
 }
 
 /// Arguments of subcommands that later versions implement; accepted so the message is clear.

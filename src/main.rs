@@ -56,11 +56,22 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             output::completion(*shell, &mut Cli::command())?;
             return Ok(Exit::Success);
         }
-        Some(Command::Rbac(_) | Command::Kubeconfig(_) | Command::Rollback(_)) => {
+        Some(Command::Rollback(args)) => {
+            let cluster_args = config::ClusterArgs {
+                kubeconfig: cli.global.kubeconfig.clone(),
+                context: cli.global.context.clone(),
+                request_timeout: cli.global.request_timeout,
+            };
+            return runtime()?.block_on(live::rollback_command(
+                args,
+                &cluster_args,
+                cli.global.verbose,
+            ));
+        }
+        Some(Command::Rbac(_) | Command::Kubeconfig(_)) => {
             let name = match &cli.command {
                 Some(Command::Rbac(_)) => "rbac",
-                Some(Command::Kubeconfig(_)) => "kubeconfig",
-                _ => "rollback",
+                _ => "kubeconfig",
             };
             return Err(Failure::new(
                 Exit::Failed,
@@ -88,13 +99,15 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             )?;
             Ok(Exit::Success)
         }
-        Source::Cluster(cluster_args) => {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .context("starting the async runtime")?;
-            runtime.block_on(live::run(&config, cluster_args))
-        }
+        Source::Cluster(cluster_args) => runtime()?.block_on(live::run(&config, cluster_args)),
     }
+}
+
+/// The async runtime for live runs; offline previews never start one.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
 }

@@ -403,3 +403,52 @@ pub fn rollback_failure(report: &Report, patched: &[Patched]) -> io::Result<()> 
     }
     Ok(())
 }
+
+/// Prints the report of `kubectl update rollback`.
+pub fn rollback_report(report: &Report, format: OutputFormat, elapsed: Duration) -> io::Result<()> {
+    let mut report = report.clone();
+    report.duration_seconds = Some(crate::live::round(elapsed.as_secs_f64()));
+    let mut stdout = io::stdout().lock();
+    if format == OutputFormat::Json {
+        serde_json::to_writer_pretty(&mut stdout, &report)?;
+        stdout.write_all(b"\n")?;
+        return stdout.flush();
+    }
+    let bold = Style::new().bold();
+    let mut rows = vec![
+        [
+            "NAMESPACE",
+            "KIND",
+            "NAME",
+            "CONTAINER",
+            "FROM",
+            "TO",
+            "STATUS",
+        ]
+        .map(|it| bold.apply_to(it).to_string()),
+    ];
+    for workload in &report.workloads {
+        for container in &workload.containers {
+            rows.push([
+                workload.namespace.clone(),
+                workload.kind.clone(),
+                workload.name.clone(),
+                container.name.clone(),
+                container.from.clone(),
+                container.to.clone(),
+                workload.status.clone(),
+            ]);
+        }
+    }
+    stdout.write_all(table(&rows).as_bytes())?;
+    stdout.flush()?;
+    match report.result.as_str() {
+        "rolled-back" => message(&format!(
+            "Rolled back {} workload(s) in {:.1}s",
+            report.workloads.len(),
+            elapsed.as_secs_f64()
+        )),
+        "planned" => message("Dry run: nothing was changed"),
+        _ => Ok(()),
+    }
+}

@@ -381,7 +381,7 @@ fn bad_inputs() {
             &["-i", "redis:7", "-c", "stable", "-f", "examples"],
             None,
         ),
-        ("live_mode_not_yet", &["-i", "app:1", "-c", "s"], None),
+        ("no_kubeconfig", &["-i", "app:1", "-c", "s"], None),
         ("reserved_subcommand", &["rbac", "-n", "shop"], None),
     ];
     let mut rendered = String::new();
