@@ -142,7 +142,7 @@ impl Progress {
 fn new_bar(multi: &MultiProgress, key: &str, item: Item, total: u64) -> ProgressBar {
     let bar = multi.add(ProgressBar::new(total.max(1)));
     let style = match item {
-        Item::Workload => ProgressStyle::with_template("{prefix:40!} [{bar:20}] {pos}/{len} {msg}")
+        Item::Workload => ProgressStyle::with_template("{prefix:40!} [{bar:20}] {pos}/{len} {wide_msg}")
             .expect("the template is valid")
             .progress_chars("=> "),
         Item::Migration => {

@@ -440,3 +440,87 @@ fn rollback_subcommand_restores_the_recorded_images() {
         none.stderr
     );
 }
+
+#[test]
+fn progress_deadline_is_a_failure_and_rolled_back() {
+    let cluster = Cluster::start(&["deadline.yaml"]);
+    let started = std::time::Instant::now();
+    let res = cluster.update(&["-i", "busybox:unready-1", "-c", "deadline", "-o", "json"]);
+    assert_eq!(res.code, 4, "{}", res.render());
+    let report = report(&res);
+    assert_eq!(report["result"], "rolled-back");
+    assert!(report["reason"].as_str().unwrap().contains("exceeded its progress deadline"), "{}", report["reason"]);
+    assert_eq!(cluster.image("default", "deployment/slow", "app"), "busybox:1.36");
+    assert!(started.elapsed().as_secs() < 30, "took {:?}", started.elapsed());
+}
+
+#[test]
+fn a_scale_change_during_the_rollout_is_not_undone_by_the_rollback() {
+    let cluster = Cluster::start(&["shop.yaml"]);
+    std::thread::scope(|scope| {
+        let scaler = scope.spawn(|| {
+            std::thread::sleep(std::time::Duration::from_millis(700));
+            cluster.kubectl(&["scale", "-n", "shop", "deployment/canary-web", "--replicas=4"])
+        });
+        let res = cluster.update(&["-i", "busybox:missing-1", "-c", "canary", "-n", "shop", "--fail-after", "3s", "-o", "json"]);
+        assert_eq!(res.code, 4, "{}", res.render());
+        assert_eq!(report(&res)["result"], "rolled-back");
+        let scaled = scaler.join().unwrap();
+        assert_eq!(scaled.code, 0, "{}", scaled.render());
+    });
+    let web = cluster.get(&["-n", "shop", "deployment/canary-web"]);
+    assert_eq!(web["spec"]["replicas"], 4, "the scale survives the rollback");
+    assert_eq!(cluster.image("shop", "deployment/canary-web", "app"), "busybox:1.36");
+}
+
+#[test]
+fn a_scale_change_during_a_successful_rollout_does_not_confuse_detection() {
+    let cluster = Cluster::start(&["shop.yaml"]);
+    std::thread::scope(|scope| {
+        let scaler = scope.spawn(|| {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            cluster.kubectl(&["scale", "-n", "shop", "deployment/web", "--replicas=5"])
+        });
+        let res = cluster.update(&["-i", "busybox:1.37", "-c", "canary", "-n", "shop", "-o", "json"]);
+        assert_eq!(res.code, 0, "{}", res.render());
+        assert_eq!(scaler.join().unwrap().code, 0);
+    });
+    let status = cluster.kubectl(&["rollout", "status", "-n", "shop", "deployment/web", "--timeout=20s"]);
+    assert_eq!(status.code, 0, "{}", status.render());
+    let web = cluster.get(&["-n", "shop", "deployment/web"]);
+    assert_eq!(web["spec"]["replicas"], 5);
+    assert_eq!(web["status"]["updatedReplicas"], 5);
+}
+
+#[test]
+fn plain_progress_lines_outside_a_terminal() {
+    let cluster = Cluster::start(&["shop.yaml"]);
+    let res = cluster.update(&["-i", "busybox:1.37", "-c", "canary", "-n", "shop"]);
+    assert_eq!(res.code, 0, "{}", res.render());
+    insta::assert_snapshot!(res.stdout);
+    let lines: Vec<&str> = res.stderr.lines().collect();
+    assert!(lines.last().unwrap().starts_with("Succeeded: 2 workloads updated in "), "{}", res.stderr);
+    for pair in lines.windows(2) {
+        assert_ne!(pair[0], pair[1], "no line is repeated: {}", res.stderr);
+    }
+    for line in &lines[..lines.len() - 1] {
+        let stamp = &line[..8];
+        assert!(stamp.chars().all(|c| c.is_ascii_digit() || c == ':') && line.as_bytes()[8] == b' ', "timestamped: {line}");
+        assert!(!line.contains('\u{1b}'), "no escape codes: {line}");
+    }
+    assert!(res.stderr.contains("shop/deployment/canary-web: deployment \"canary-web\" successfully rolled out"), "{}", res.stderr);
+}
+
+#[test]
+fn progress_bars_on_a_terminal() {
+    let cluster = Cluster::start(&["shop.yaml"]);
+    let binary = assert_cmd::cargo::cargo_bin("kubectl-update");
+    let line = format!("{} -i busybox:1.37 -c canary -n shop --kubeconfig {}", binary.display(), cluster.kubeconfig().display());
+    let mut cmd = assert_cmd::Command::new("script");
+    cmd.env("TERM", "xterm").env_remove("NO_COLOR");
+    let res = crate::support::run_with(cmd, &["-qec", &line, "/dev/null"], None);
+    assert_eq!(res.code, 0, "{}", res.render());
+    assert!(res.stdout.contains("2 workloads updated in"), "{}", res.stdout);
+    assert!(res.stdout.contains("shop/deployment/canary-web"), "a line per workload: {}", res.stdout);
+    assert!(res.stdout.contains('\u{1b}'), "a terminal gets drawn bars and colour: {}", res.stdout);
+}
