@@ -84,7 +84,8 @@ pub async fn run(config: &Config, cluster_args: &ClusterArgs) -> anyhow::Result<
         .iter()
         .map(|it| (it.origin, found[it.origin].object.clone()))
         .collect();
-    let outcomes = migrate::run_all(&cluster, &plan, &templates, server_dry_run, &progress).await?;
+    let limits = migrate::Limits { fail_after: config.fail_after, deadline, server_dry_run };
+    let outcomes = migrate::run_all(&cluster, &plan, &templates, limits, &progress).await?;
     record_migrations(&mut report, &outcomes);
     if let Some(failed) = outcomes
         .iter()

@@ -87,12 +87,20 @@ pub fn job_state(job: &Job) -> JobState {
     JobState::Running
 }
 
+/// How long a migration may take, and how long its pods may be stuck.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub fail_after: Duration,
+    pub deadline: tokio::time::Instant,
+    pub server_dry_run: bool,
+}
+
 /// Runs the plan's migrations, group by group; stops after the first group with a failure.
 pub async fn run_all(
     cluster: &Cluster,
     plan: &Plan,
     templates: &BTreeMap<usize, Value>,
-    server_dry_run: bool,
+    limits: Limits,
     progress: &Arc<Progress>,
 ) -> anyhow::Result<Vec<Outcome>> {
     let mut groups: BTreeMap<i64, Vec<&MigrationPlan>> = BTreeMap::new();
@@ -105,13 +113,7 @@ pub async fn run_all(
     let mut res = Vec::new();
     for group in groups.into_values() {
         let runs = group.iter().map(|migration| {
-            run_one(
-                cluster,
-                migration,
-                &templates[&migration.origin],
-                server_dry_run,
-                progress,
-            )
+            run_one(cluster, migration, &templates[&migration.origin], limits, progress)
         });
         let outcomes = futures::future::try_join_all(runs).await?;
         let failed = outcomes.iter().any(|it| it.status == Status::Failed);
@@ -127,9 +129,10 @@ async fn run_one(
     cluster: &Cluster,
     migration: &MigrationPlan,
     template: &Value,
-    server_dry_run: bool,
+    limits: Limits,
     progress: &Arc<Progress>,
 ) -> anyhow::Result<Outcome> {
+    let server_dry_run = limits.server_dry_run;
     let started = Instant::now();
     let namespace = migration.template.namespace.clone();
     let jobs: Api<Job> = Api::namespaced(cluster.client.clone(), &namespace);
@@ -199,9 +202,16 @@ async fn run_one(
         progress.clone(),
         last_lines.clone(),
     ));
-    let state = wait_finished(&jobs, &name)
+    let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), &namespace);
+    let state = wait_finished(&jobs, &pods, &name, limits)
         .await
         .map_err(|err| anyhow::anyhow!("watching Job {name}: {err}"));
+    if let Ok(Err(Stop::Stuck(_) | Stop::TimedOut(_))) = &state {
+        // A copy that cannot make progress would keep retrying; remove it (and its pods).
+        if let Err(err) = jobs.delete(&name, &DeleteParams::background()).await {
+            progress.say(&format!("{name}: could not delete the stuck migration: {err}"));
+        }
+    }
     // Give the log followers a moment to print the last lines.
     tokio::time::sleep(Duration::from_millis(300)).await;
     logs.abort();
@@ -216,28 +226,101 @@ async fn run_one(
             progress.finish(&name, "succeeded");
             Ok(outcome(Status::Succeeded, None, lines))
         }
-        Err(reason) => {
+        Err(stop) => {
+            let reason = match stop {
+                Stop::Failed(reason) | Stop::Stuck(reason) | Stop::TimedOut(reason) => reason,
+            };
             progress.finish(&name, &format!("failed: {reason}"));
             Ok(outcome(Status::Failed, Some(reason), lines))
         }
     }
 }
 
-/// Watches the Job until it completes (`Ok`) or fails (`Err` with the reason).
-async fn wait_finished(jobs: &Api<Job>, name: &str) -> anyhow::Result<Result<(), String>> {
-    let config = watcher::Config::default().fields(&format!("metadata.name={name}"));
-    let mut stream = watcher(jobs.clone(), config)
+/// Why a migration stopped without completing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Stop {
+    /// The Job controller says Failed.
+    Failed(String),
+    /// A pod cannot start (pull error, bad config) for longer than `--fail-after`.
+    Stuck(String),
+    /// `--timeout` passed.
+    TimedOut(String),
+}
+
+/// Waiting reasons after which a Job's pod will not run without someone changing something. Crash
+/// loops are left to the Job's own back-off limit.
+const STUCK: [&str; 6] = [
+    "ErrImagePull",
+    "ImagePullBackOff",
+    "InvalidImageName",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+    "RunContainerError",
+];
+
+enum Seen {
+    Job(Box<Job>),
+    Pod(Box<Pod>),
+    Tick,
+}
+
+/// Watches the Job until it completes (`Ok`), fails, has a pod stuck for `fail_after`, or the
+/// deadline passes.
+async fn wait_finished(jobs: &Api<Job>, pods: &Api<Pod>, name: &str, limits: Limits) -> anyhow::Result<Result<(), Stop>> {
+    let job_config = watcher::Config::default().fields(&format!("metadata.name={name}"));
+    let job_events = watcher(jobs.clone(), job_config)
         .default_backoff()
         .applied_objects()
+        .map_ok(|job| Seen::Job(Box::new(job)))
         .boxed();
-    while let Some(job) = stream.try_next().await? {
-        match job_state(&job) {
-            JobState::Running => (),
-            JobState::Complete => return Ok(Ok(())),
-            JobState::Failed(reason) => return Ok(Err(reason)),
+    let pod_config = watcher::Config::default().labels(&format!("batch.kubernetes.io/job-name={name}"));
+    let pod_events = watcher(pods.clone(), pod_config)
+        .default_backoff()
+        .applied_objects()
+        .map_ok(|pod| Seen::Pod(Box::new(pod)))
+        .boxed();
+    let ticks = futures::stream::unfold(tokio::time::interval(Duration::from_millis(250)), |mut interval| async move {
+        interval.tick().await;
+        Some((Ok(Seen::Tick), interval))
+    })
+    .boxed();
+    let mut events = futures::stream::select_all([job_events, pod_events, ticks]);
+    let mut stuck_since: BTreeMap<String, (tokio::time::Instant, String)> = BTreeMap::new();
+    loop {
+        let seen = match tokio::time::timeout_at(limits.deadline, events.next()).await {
+            Err(_) => return Ok(Err(Stop::TimedOut("did not finish within --timeout".to_owned()))),
+            Ok(None) => anyhow::bail!("the watch of Job {name} ended"),
+            Ok(Some(Err(_))) => continue,
+            Ok(Some(Ok(seen))) => seen,
+        };
+        match seen {
+            Seen::Job(job) => match job_state(&job) {
+                JobState::Running => (),
+                JobState::Complete => return Ok(Ok(())),
+                JobState::Failed(reason) => return Ok(Err(Stop::Failed(reason))),
+            },
+            Seen::Pod(pod) => {
+                let pod_name = pod.metadata.name.clone().unwrap_or_default();
+                match crate::rollout::pods::trouble(&pod).filter(|it| STUCK.contains(&it.reason.as_str())) {
+                    Some(trouble) => {
+                        let detail = format!("pod {pod_name} container {} is in {}: {}", trouble.container, trouble.reason, trouble.message);
+                        stuck_since
+                            .entry(pod_name)
+                            .and_modify(|it| it.1 = detail.clone())
+                            .or_insert((tokio::time::Instant::now(), detail));
+                    }
+                    None => {
+                        stuck_since.remove(&pod_name);
+                    }
+                }
+            }
+            Seen::Tick => (),
+        }
+        let now = tokio::time::Instant::now();
+        if let Some((_, detail)) = stuck_since.values().find(|(since, _)| now.duration_since(*since) >= limits.fail_after) {
+            return Ok(Err(Stop::Stuck(detail.clone())));
         }
     }
-    anyhow::bail!("the watch of Job {name} ended")
 }
 
 async fn wait_deleted(jobs: &Api<Job>, name: &str) -> anyhow::Result<()> {

@@ -524,3 +524,19 @@ fn progress_bars_on_a_terminal() {
     assert!(res.stdout.contains("shop/deployment/canary-web"), "a line per workload: {}", res.stdout);
     assert!(res.stdout.contains('\u{1b}'), "a terminal gets drawn bars and colour: {}", res.stdout);
 }
+
+#[test]
+fn a_migration_that_cannot_pull_its_image_fails_fast_and_is_removed() {
+    let cluster = Cluster::start(&["shop.yaml", "migrations.yaml"]);
+    let started = std::time::Instant::now();
+    let res = cluster.update(&["-i", "busybox:missing-2", "-c", "stable", "-n", "shop", "--fail-after", "2s", "-o", "json"]);
+    assert_eq!(res.code, 3, "{}", res.render());
+    let report = report(&res);
+    assert_eq!(report["migrations"][0]["status"], "failed");
+    assert_eq!(report["migrations"][1]["status"], "not-started", "later orders do not run");
+    assert!(report["migrations"][0]["reason"].as_str().unwrap().contains("ImagePullBackOff") || report["migrations"][0]["reason"].as_str().unwrap().contains("ErrImagePull"));
+    assert!(started.elapsed().as_secs() < 30, "took {:?}", started.elapsed());
+    assert_eq!(cluster.image("shop", "deployment/web", "app"), "busybox:1.36");
+    let copies = cluster.get(&["-n", "shop", "jobs", "-l", "kubectl-update.io/migration-of=schema"]);
+    assert_eq!(copies["items"], Value::Array(vec![]), "the stuck copy is deleted");
+}
