@@ -84,7 +84,11 @@ pub async fn run(config: &Config, cluster_args: &ClusterArgs) -> anyhow::Result<
         .iter()
         .map(|it| (it.origin, found[it.origin].object.clone()))
         .collect();
-    let limits = migrate::Limits { fail_after: config.fail_after, deadline, server_dry_run };
+    let limits = migrate::Limits {
+        fail_after: config.fail_after,
+        deadline,
+        server_dry_run,
+    };
     let outcomes = migrate::run_all(&cluster, &plan, &templates, limits, &progress).await?;
     record_migrations(&mut report, &outcomes);
     if let Some(failed) = outcomes

@@ -113,7 +113,13 @@ pub async fn run_all(
     let mut res = Vec::new();
     for group in groups.into_values() {
         let runs = group.iter().map(|migration| {
-            run_one(cluster, migration, &templates[&migration.origin], limits, progress)
+            run_one(
+                cluster,
+                migration,
+                &templates[&migration.origin],
+                limits,
+                progress,
+            )
         });
         let outcomes = futures::future::try_join_all(runs).await?;
         let failed = outcomes.iter().any(|it| it.status == Status::Failed);
@@ -209,7 +215,9 @@ async fn run_one(
     if let Ok(Err(Stop::Stuck(_) | Stop::TimedOut(_))) = &state {
         // A copy that cannot make progress would keep retrying; remove it (and its pods).
         if let Err(err) = jobs.delete(&name, &DeleteParams::background()).await {
-            progress.say(&format!("{name}: could not delete the stuck migration: {err}"));
+            progress.say(&format!(
+                "{name}: could not delete the stuck migration: {err}"
+            ));
         }
     }
     // Give the log followers a moment to print the last lines.
@@ -266,29 +274,42 @@ enum Seen {
 
 /// Watches the Job until it completes (`Ok`), fails, has a pod stuck for `fail_after`, or the
 /// deadline passes.
-async fn wait_finished(jobs: &Api<Job>, pods: &Api<Pod>, name: &str, limits: Limits) -> anyhow::Result<Result<(), Stop>> {
+async fn wait_finished(
+    jobs: &Api<Job>,
+    pods: &Api<Pod>,
+    name: &str,
+    limits: Limits,
+) -> anyhow::Result<Result<(), Stop>> {
     let job_config = watcher::Config::default().fields(&format!("metadata.name={name}"));
     let job_events = watcher(jobs.clone(), job_config)
         .default_backoff()
         .applied_objects()
         .map_ok(|job| Seen::Job(Box::new(job)))
         .boxed();
-    let pod_config = watcher::Config::default().labels(&format!("batch.kubernetes.io/job-name={name}"));
+    let pod_config =
+        watcher::Config::default().labels(&format!("batch.kubernetes.io/job-name={name}"));
     let pod_events = watcher(pods.clone(), pod_config)
         .default_backoff()
         .applied_objects()
         .map_ok(|pod| Seen::Pod(Box::new(pod)))
         .boxed();
-    let ticks = futures::stream::unfold(tokio::time::interval(Duration::from_millis(250)), |mut interval| async move {
-        interval.tick().await;
-        Some((Ok(Seen::Tick), interval))
-    })
+    let ticks = futures::stream::unfold(
+        tokio::time::interval(Duration::from_millis(250)),
+        |mut interval| async move {
+            interval.tick().await;
+            Some((Ok(Seen::Tick), interval))
+        },
+    )
     .boxed();
     let mut events = futures::stream::select_all([job_events, pod_events, ticks]);
     let mut stuck_since: BTreeMap<String, (tokio::time::Instant, String)> = BTreeMap::new();
     loop {
         let seen = match tokio::time::timeout_at(limits.deadline, events.next()).await {
-            Err(_) => return Ok(Err(Stop::TimedOut("did not finish within --timeout".to_owned()))),
+            Err(_) => {
+                return Ok(Err(Stop::TimedOut(
+                    "did not finish within --timeout".to_owned(),
+                )));
+            }
             Ok(None) => anyhow::bail!("the watch of Job {name} ended"),
             Ok(Some(Err(_))) => continue,
             Ok(Some(Ok(seen))) => seen,
@@ -301,9 +322,14 @@ async fn wait_finished(jobs: &Api<Job>, pods: &Api<Pod>, name: &str, limits: Lim
             },
             Seen::Pod(pod) => {
                 let pod_name = pod.metadata.name.clone().unwrap_or_default();
-                match crate::rollout::pods::trouble(&pod).filter(|it| STUCK.contains(&it.reason.as_str())) {
+                match crate::rollout::pods::trouble(&pod)
+                    .filter(|it| STUCK.contains(&it.reason.as_str()))
+                {
                     Some(trouble) => {
-                        let detail = format!("pod {pod_name} container {} is in {}: {}", trouble.container, trouble.reason, trouble.message);
+                        let detail = format!(
+                            "pod {pod_name} container {} is in {}: {}",
+                            trouble.container, trouble.reason, trouble.message
+                        );
                         stuck_since
                             .entry(pod_name)
                             .and_modify(|it| it.1 = detail.clone())
@@ -317,7 +343,10 @@ async fn wait_finished(jobs: &Api<Job>, pods: &Api<Pod>, name: &str, limits: Lim
             Seen::Tick => (),
         }
         let now = tokio::time::Instant::now();
-        if let Some((_, detail)) = stuck_since.values().find(|(since, _)| now.duration_since(*since) >= limits.fail_after) {
+        if let Some((_, detail)) = stuck_since
+            .values()
+            .find(|(since, _)| now.duration_since(*since) >= limits.fail_after)
+        {
             return Ok(Err(Stop::Stuck(detail.clone())));
         }
     }

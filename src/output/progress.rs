@@ -142,9 +142,11 @@ impl Progress {
 fn new_bar(multi: &MultiProgress, key: &str, item: Item, total: u64) -> ProgressBar {
     let bar = multi.add(ProgressBar::new(total.max(1)));
     let style = match item {
-        Item::Workload => ProgressStyle::with_template("{prefix:40!} [{bar:20}] {pos}/{len} {wide_msg}")
-            .expect("the template is valid")
-            .progress_chars("=> "),
+        Item::Workload => {
+            ProgressStyle::with_template("{prefix:40!} [{bar:20}] {pos}/{len} {wide_msg}")
+                .expect("the template is valid")
+                .progress_chars("=> ")
+        }
         Item::Migration => {
             ProgressStyle::with_template("{spinner} {prefix:40!} {elapsed:>4} {msg}")
                 .expect("the template is valid")

@@ -1,5 +1,8 @@
 //! A simulated cluster per test (tests/fake-cluster over HTTPS), the real `kubectl` against it, and
 //! helpers to read cluster state for assertions.
+//!
+//! With `KUBECTL_UPDATE_E2E_KUBECONFIG` set, the same tests run against that real cluster instead:
+//! each test re-creates its scenario objects there (run them one at a time: `--test-threads=1`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,16 +16,32 @@ use crate::support::{Run, command, repo_root, run_with};
 pub const TIME_SCALE: f64 = 0.2;
 
 pub struct Cluster {
-    pub fake: FakeCluster,
+    backend: Backend,
     dir: tempfile::TempDir,
-    /// The runtime `FakeCluster::start` ran on; kept until the cluster is dropped.
-    _runtime: tokio::runtime::Runtime,
 }
+
+enum Backend {
+    /// The simulator (it serves from a thread and runtime of its own).
+    Simulated(Box<FakeCluster>),
+    /// A real cluster's kubeconfig.
+    Real(PathBuf),
+}
+
+/// The variable that points the live tests at a real cluster.
+pub const REAL_CLUSTER: &str = "KUBECTL_UPDATE_E2E_KUBECONFIG";
 
 impl Cluster {
     /// Starts a cluster holding the given scenario files (relative to tests/it/scenarios).
     pub fn start(scenarios: &[&str]) -> Cluster {
         let dir = tempfile::tempdir().expect("a temporary directory");
+        if let Some(kubeconfig) = std::env::var_os(REAL_CLUSTER) {
+            let cluster = Cluster {
+                backend: Backend::Real(PathBuf::from(kubeconfig)),
+                dir,
+            };
+            cluster.reset(scenarios);
+            return cluster;
+        }
         let options = Options {
             time_scale: TIME_SCALE,
             kubeconfig_out: Some(dir.path().join("kubeconfig")),
@@ -38,14 +57,59 @@ impl Cluster {
             .block_on(FakeCluster::start(options))
             .expect("the simulated cluster starts");
         Cluster {
-            fake,
+            backend: Backend::Simulated(Box::new(fake)),
             dir,
-            _runtime: runtime,
         }
     }
 
+    /// True on the simulator, whose image-tag conventions (`crash-`, `unready-`) a real registry
+    /// does not share.
+    pub fn simulated(&self) -> bool {
+        matches!(self.backend, Backend::Simulated(_))
+    }
+
     pub fn kubeconfig(&self) -> &Path {
-        self.fake.kubeconfig_path()
+        match &self.backend {
+            Backend::Simulated(fake) => fake.kubeconfig_path(),
+            Backend::Real(path) => path,
+        }
+    }
+
+    /// On a real cluster: deletes and re-creates the scenario objects, and waits for them to roll out.
+    fn reset(&self, scenarios: &[&str]) {
+        for name in scenarios {
+            let path = scenario(name).display().to_string();
+            let objects = std::fs::read_to_string(&path).expect("the scenario is readable");
+            let workloads_only: Vec<&str> = objects
+                .split("\n---\n")
+                .filter(|doc| !doc.contains("kind: Namespace"))
+                .collect();
+            let file = self.path(&format!("workloads-{name}"));
+            std::fs::write(&file, workloads_only.join("\n---\n")).expect("a scratch file");
+            self.kubectl(&[
+                "delete",
+                "-f",
+                &file.display().to_string(),
+                "--ignore-not-found",
+                "--wait",
+            ]);
+            let applied = self.kubectl(&["apply", "-f", &path]);
+            assert_eq!(applied.code, 0, "{}", applied.render());
+        }
+        for namespace in ["shop", "billing", "default"] {
+            for kind in ["deployment", "statefulset", "daemonset"] {
+                self.kubectl(&["rollout", "status", "-n", namespace, kind, "--timeout=180s"]);
+            }
+        }
+    }
+
+    /// The simulator itself (tokens, direct storage access); `None` on a real cluster.
+    #[allow(dead_code, reason = "used by the least-privilege tests")]
+    pub fn fake(&self) -> Option<&FakeCluster> {
+        match &self.backend {
+            Backend::Simulated(fake) => Some(fake),
+            Backend::Real(_) => None,
+        }
     }
 
     /// Runs kubectl-update against this cluster (admin credentials unless `--kubeconfig` is given).

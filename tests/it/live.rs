@@ -23,7 +23,9 @@ fn updates_every_kind_in_two_namespaces_and_leaves_sidecars() {
     assert_eq!(res.code, 0, "{}", res.render());
     let report = report(&res);
     assert_eq!(report["result"], "succeeded");
-    assert_eq!(report["identity"], "admin");
+    if cluster.simulated() {
+        assert_eq!(report["identity"], "admin");
+    }
     let statuses: Vec<(String, String)> = report["workloads"]
         .as_array()
         .unwrap()
@@ -444,14 +446,32 @@ fn rollback_subcommand_restores_the_recorded_images() {
 #[test]
 fn progress_deadline_is_a_failure_and_rolled_back() {
     let cluster = Cluster::start(&["deadline.yaml"]);
+    if !cluster.simulated() {
+        eprintln!("skipped on a real cluster: needs the simulator's never-ready `unready-` images");
+        return;
+    }
     let started = std::time::Instant::now();
     let res = cluster.update(&["-i", "busybox:unready-1", "-c", "deadline", "-o", "json"]);
     assert_eq!(res.code, 4, "{}", res.render());
     let report = report(&res);
     assert_eq!(report["result"], "rolled-back");
-    assert!(report["reason"].as_str().unwrap().contains("exceeded its progress deadline"), "{}", report["reason"]);
-    assert_eq!(cluster.image("default", "deployment/slow", "app"), "busybox:1.36");
-    assert!(started.elapsed().as_secs() < 30, "took {:?}", started.elapsed());
+    assert!(
+        report["reason"]
+            .as_str()
+            .unwrap()
+            .contains("exceeded its progress deadline"),
+        "{}",
+        report["reason"]
+    );
+    assert_eq!(
+        cluster.image("default", "deployment/slow", "app"),
+        "busybox:1.36"
+    );
+    assert!(
+        started.elapsed().as_secs() < 30,
+        "took {:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
@@ -460,17 +480,40 @@ fn a_scale_change_during_the_rollout_is_not_undone_by_the_rollback() {
     std::thread::scope(|scope| {
         let scaler = scope.spawn(|| {
             std::thread::sleep(std::time::Duration::from_millis(700));
-            cluster.kubectl(&["scale", "-n", "shop", "deployment/canary-web", "--replicas=4"])
+            cluster.kubectl(&[
+                "scale",
+                "-n",
+                "shop",
+                "deployment/canary-web",
+                "--replicas=4",
+            ])
         });
-        let res = cluster.update(&["-i", "busybox:missing-1", "-c", "canary", "-n", "shop", "--fail-after", "3s", "-o", "json"]);
+        let res = cluster.update(&[
+            "-i",
+            "busybox:missing-1",
+            "-c",
+            "canary",
+            "-n",
+            "shop",
+            "--fail-after",
+            "3s",
+            "-o",
+            "json",
+        ]);
         assert_eq!(res.code, 4, "{}", res.render());
         assert_eq!(report(&res)["result"], "rolled-back");
         let scaled = scaler.join().unwrap();
         assert_eq!(scaled.code, 0, "{}", scaled.render());
     });
     let web = cluster.get(&["-n", "shop", "deployment/canary-web"]);
-    assert_eq!(web["spec"]["replicas"], 4, "the scale survives the rollback");
-    assert_eq!(cluster.image("shop", "deployment/canary-web", "app"), "busybox:1.36");
+    assert_eq!(
+        web["spec"]["replicas"], 4,
+        "the scale survives the rollback"
+    );
+    assert_eq!(
+        cluster.image("shop", "deployment/canary-web", "app"),
+        "busybox:1.36"
+    );
 }
 
 #[test]
@@ -481,11 +524,27 @@ fn a_scale_change_during_a_successful_rollout_does_not_confuse_detection() {
             std::thread::sleep(std::time::Duration::from_millis(300));
             cluster.kubectl(&["scale", "-n", "shop", "deployment/web", "--replicas=5"])
         });
-        let res = cluster.update(&["-i", "busybox:1.37", "-c", "canary", "-n", "shop", "-o", "json"]);
+        let res = cluster.update(&[
+            "-i",
+            "busybox:1.37",
+            "-c",
+            "canary",
+            "-n",
+            "shop",
+            "-o",
+            "json",
+        ]);
         assert_eq!(res.code, 0, "{}", res.render());
         assert_eq!(scaler.join().unwrap().code, 0);
     });
-    let status = cluster.kubectl(&["rollout", "status", "-n", "shop", "deployment/web", "--timeout=20s"]);
+    let status = cluster.kubectl(&[
+        "rollout",
+        "status",
+        "-n",
+        "shop",
+        "deployment/web",
+        "--timeout=20s",
+    ]);
     assert_eq!(status.code, 0, "{}", status.render());
     let web = cluster.get(&["-n", "shop", "deployment/web"]);
     assert_eq!(web["spec"]["replicas"], 5);
@@ -499,44 +558,116 @@ fn plain_progress_lines_outside_a_terminal() {
     assert_eq!(res.code, 0, "{}", res.render());
     insta::assert_snapshot!(res.stdout);
     let lines: Vec<&str> = res.stderr.lines().collect();
-    assert!(lines.last().unwrap().starts_with("Succeeded: 2 workloads updated in "), "{}", res.stderr);
+    assert!(
+        lines
+            .last()
+            .unwrap()
+            .starts_with("Succeeded: 2 workloads updated in "),
+        "{}",
+        res.stderr
+    );
     for pair in lines.windows(2) {
         assert_ne!(pair[0], pair[1], "no line is repeated: {}", res.stderr);
     }
     for line in &lines[..lines.len() - 1] {
         let stamp = &line[..8];
-        assert!(stamp.chars().all(|c| c.is_ascii_digit() || c == ':') && line.as_bytes()[8] == b' ', "timestamped: {line}");
+        assert!(
+            stamp.chars().all(|c| c.is_ascii_digit() || c == ':') && line.as_bytes()[8] == b' ',
+            "timestamped: {line}"
+        );
         assert!(!line.contains('\u{1b}'), "no escape codes: {line}");
     }
-    assert!(res.stderr.contains("shop/deployment/canary-web: deployment \"canary-web\" successfully rolled out"), "{}", res.stderr);
+    assert!(
+        res.stderr.contains(
+            "shop/deployment/canary-web: deployment \"canary-web\" successfully rolled out"
+        ),
+        "{}",
+        res.stderr
+    );
 }
 
 #[test]
 fn progress_bars_on_a_terminal() {
     let cluster = Cluster::start(&["shop.yaml"]);
     let binary = assert_cmd::cargo::cargo_bin("kubectl-update");
-    let line = format!("{} -i busybox:1.37 -c canary -n shop --kubeconfig {}", binary.display(), cluster.kubeconfig().display());
+    let line = format!(
+        "{} -i busybox:1.37 -c canary -n shop --kubeconfig {}",
+        binary.display(),
+        cluster.kubeconfig().display()
+    );
     let mut cmd = assert_cmd::Command::new("script");
     cmd.env("TERM", "xterm").env_remove("NO_COLOR");
     let res = crate::support::run_with(cmd, &["-qec", &line, "/dev/null"], None);
     assert_eq!(res.code, 0, "{}", res.render());
-    assert!(res.stdout.contains("2 workloads updated in"), "{}", res.stdout);
-    assert!(res.stdout.contains("shop/deployment/canary-web"), "a line per workload: {}", res.stdout);
-    assert!(res.stdout.contains('\u{1b}'), "a terminal gets drawn bars and colour: {}", res.stdout);
+    assert!(
+        res.stdout.contains("2 workloads updated in"),
+        "{}",
+        res.stdout
+    );
+    assert!(
+        res.stdout.contains("shop/deployment/canary-web"),
+        "a line per workload: {}",
+        res.stdout
+    );
+    assert!(
+        res.stdout.contains('\u{1b}'),
+        "a terminal gets drawn bars and colour: {}",
+        res.stdout
+    );
 }
 
 #[test]
 fn a_migration_that_cannot_pull_its_image_fails_fast_and_is_removed() {
     let cluster = Cluster::start(&["shop.yaml", "migrations.yaml"]);
     let started = std::time::Instant::now();
-    let res = cluster.update(&["-i", "busybox:missing-2", "-c", "stable", "-n", "shop", "--fail-after", "2s", "-o", "json"]);
+    let res = cluster.update(&[
+        "-i",
+        "busybox:missing-2",
+        "-c",
+        "stable",
+        "-n",
+        "shop",
+        "--fail-after",
+        "2s",
+        "-o",
+        "json",
+    ]);
     assert_eq!(res.code, 3, "{}", res.render());
     let report = report(&res);
     assert_eq!(report["migrations"][0]["status"], "failed");
-    assert_eq!(report["migrations"][1]["status"], "not-started", "later orders do not run");
-    assert!(report["migrations"][0]["reason"].as_str().unwrap().contains("ImagePullBackOff") || report["migrations"][0]["reason"].as_str().unwrap().contains("ErrImagePull"));
-    assert!(started.elapsed().as_secs() < 30, "took {:?}", started.elapsed());
-    assert_eq!(cluster.image("shop", "deployment/web", "app"), "busybox:1.36");
-    let copies = cluster.get(&["-n", "shop", "jobs", "-l", "kubectl-update.io/migration-of=schema"]);
-    assert_eq!(copies["items"], Value::Array(vec![]), "the stuck copy is deleted");
+    assert_eq!(
+        report["migrations"][1]["status"], "not-started",
+        "later orders do not run"
+    );
+    assert!(
+        report["migrations"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("ImagePullBackOff")
+            || report["migrations"][0]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("ErrImagePull")
+    );
+    assert!(
+        started.elapsed().as_secs() < 30,
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        cluster.image("shop", "deployment/web", "app"),
+        "busybox:1.36"
+    );
+    let copies = cluster.get(&[
+        "-n",
+        "shop",
+        "jobs",
+        "-l",
+        "kubectl-update.io/migration-of=schema",
+    ]);
+    assert_eq!(
+        copies["items"],
+        Value::Array(vec![]),
+        "the stuck copy is deleted"
+    );
 }
