@@ -49,7 +49,7 @@ set edit:completion:arg-completer[kubectl-update] = {|@words|
             cand completion 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand rbac 'Print the minimal RBAC for a CI token (not yet available)'
             cand kubeconfig 'Print a scoped kubeconfig for a ServiceAccount (not yet available)'
-            cand rollback 'Restore the images recorded before the last update (not yet available)'
+            cand rollback 'Restore the images recorded before the last update of a classifier''s workloads'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'kubectl-update;completion'= {
@@ -83,20 +83,33 @@ set edit:completion:arg-completer[kubectl-update] = {|@words|
             cand --help 'Print help'
         }
         &'kubectl-update;rollback'= {
+            cand -c 'Update classifier whose workloads to roll back'
+            cand --classifier 'Update classifier whose workloads to roll back'
+            cand --update-classifier 'Update classifier whose workloads to roll back'
+            cand -n 'Namespaces to search (repeatable, or comma-separated); default: the context''s namespace'
+            cand --namespace 'Namespaces to search (repeatable, or comma-separated); default: the context''s namespace'
+            cand --timeout 'Give up after this long (e.g. 90s, 10m)'
+            cand --fail-after 'Declare the rollback''s rollout failed once a pod has been stuck this long'
+            cand --max-restarts 'Declare the rollback''s rollout failed once a pod has restarted this many times'
+            cand --dry-run 'Show what would be restored without writing'
+            cand -o 'Output format: text or json'
+            cand --output 'Output format: text or json'
             cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)'
             cand --context 'The kubeconfig context to use'
             cand --request-timeout 'Time limit for each API request (e.g. 30s); 0 means no limit'
             cand --color 'When to colour output; NO_COLOR in the environment means never under auto'
+            cand -A 'Search every namespace'
+            cand --all-namespaces 'Search every namespace'
             cand -v 'Say more (repeat for more detail)'
             cand --verbose 'Say more (repeat for more detail)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'kubectl-update;help'= {
             cand completion 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand rbac 'Print the minimal RBAC for a CI token (not yet available)'
             cand kubeconfig 'Print a scoped kubeconfig for a ServiceAccount (not yet available)'
-            cand rollback 'Restore the images recorded before the last update (not yet available)'
+            cand rollback 'Restore the images recorded before the last update of a classifier''s workloads'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'kubectl-update;help;completion'= {

@@ -51,7 +51,7 @@ complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -s V -l vers
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -f -a "completion" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -f -a "rbac" -d 'Print the minimal RBAC for a CI token (not yet available)'
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -f -a "kubeconfig" -d 'Print a scoped kubeconfig for a ServiceAccount (not yet available)'
-complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -f -a "rollback" -d 'Restore the images recorded before the last update (not yet available)'
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -f -a "rollback" -d 'Restore the images recorded before the last update of a classifier\'s workloads'
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand completion" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)' -r -F
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand completion" -l context -d 'The kubeconfig context to use' -r
@@ -77,16 +77,28 @@ always\t''
 never\t''"
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig" -s v -l verbose -d 'Say more (repeat for more detail)'
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig" -s h -l help -d 'Print help'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -s c -l classifier -l update-classifier -d 'Update classifier whose workloads to roll back' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -s n -l namespace -d 'Namespaces to search (repeatable, or comma-separated); default: the context\'s namespace' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -l timeout -d 'Give up after this long (e.g. 90s, 10m)' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -l fail-after -d 'Declare the rollback\'s rollout failed once a pod has been stuck this long' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -l max-restarts -d 'Declare the rollback\'s rollout failed once a pod has restarted this many times' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -l dry-run -d 'Show what would be restored without writing' -r -f -a "none\t'Do not preview: the same as leaving --dry-run out'
+client\t'Plan from what is read; write nothing'
+server\t'Plan, then send every write with dryRun=All so the server validates it'"
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -s o -l output -d 'Output format: text or json' -r -f -a "text\t''
+json\t''
+yaml\t''"
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)' -r -F
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -l request-timeout -d 'Time limit for each API request (e.g. 30s); 0 means no limit' -r
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -l color -d 'When to colour output; NO_COLOR in the environment means never under auto' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -s A -l all-namespaces -d 'Search every namespace'
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -s v -l verbose -d 'Say more (repeat for more detail)'
-complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -s h -l help -d 'Print help'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion rbac kubeconfig rollback help" -f -a "completion" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion rbac kubeconfig rollback help" -f -a "rbac" -d 'Print the minimal RBAC for a CI token (not yet available)'
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion rbac kubeconfig rollback help" -f -a "kubeconfig" -d 'Print a scoped kubeconfig for a ServiceAccount (not yet available)'
-complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion rbac kubeconfig rollback help" -f -a "rollback" -d 'Restore the images recorded before the last update (not yet available)'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion rbac kubeconfig rollback help" -f -a "rollback" -d 'Restore the images recorded before the last update of a classifier\'s workloads'
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion rbac kubeconfig rollback help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
