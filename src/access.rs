@@ -37,6 +37,9 @@ pub enum Step {
     Migrate,
     /// Deleting StatefulSet pods stuck on a failed revision, so a rollback can proceed.
     Unstick,
+    /// The per-namespace, per-classifier lock: a coordination.k8s.io Lease, created, read, renewed
+    /// (or taken over) and deleted.
+    Lock,
 }
 
 /// One row of the call table: in `step`, these verbs on a resource.
@@ -92,6 +95,13 @@ pub const TABLE: &[Row] = &[
     ),
     row(Step::Migrate, "", "pods", None, &["list", "watch"]),
     row(Step::Migrate, "", "pods", Some("log"), &["get"]),
+    row(
+        Step::Lock,
+        "coordination.k8s.io",
+        "leases",
+        None,
+        &["create", "get", "update", "delete"],
+    ),
 ];
 
 /// A permission in a namespace (`None`: cluster-wide).
@@ -152,7 +162,7 @@ pub fn workload_needs(id: &ObjectId) -> Vec<Need> {
         let skip = match step {
             Step::Watch => id.kind == Kind::CronJob,
             Step::Unstick => id.kind != Kind::StatefulSet,
-            Step::Discover | Step::Patch | Step::Migrate => false,
+            Step::Discover | Step::Patch | Step::Migrate | Step::Lock => false,
         };
         if skip {
             continue;
@@ -164,6 +174,35 @@ pub fn workload_needs(id: &ObjectId) -> Vec<Need> {
             });
         }
     }
+    res
+}
+
+/// Every permission any run may need in one namespace: discovery, patching, watching and rolling
+/// back each updatable kind, and every other step (migrations, the lock, ...). `kubectl update rbac`
+/// grants exactly these.
+pub fn every_permission() -> Vec<Permission> {
+    let mut res: Vec<Permission> = permissions(Step::Discover, None);
+    for kind in Kind::ALL
+        .into_iter()
+        .filter(|kind| !kind.is_migration_template())
+    {
+        let id = ObjectId {
+            namespace: String::new(),
+            kind,
+            name: String::new(),
+        };
+        res.extend(workload_needs(&id).into_iter().map(|need| need.permission));
+    }
+    for row in TABLE {
+        if !matches!(
+            row.step,
+            Step::Discover | Step::Patch | Step::Watch | Step::Unstick
+        ) {
+            res.extend(permissions(row.step, None));
+        }
+    }
+    let mut seen = BTreeSet::new();
+    res.retain(|permission| seen.insert(*permission));
     res
 }
 
@@ -182,6 +221,20 @@ pub fn needs(plan: &Plan) -> Vec<Need> {
         }
     }
     res.into_iter().collect()
+}
+
+/// What taking the lock needs in these namespaces.
+pub fn lock_needs<'a>(namespaces: impl IntoIterator<Item = &'a String>) -> Vec<Need> {
+    let mut res = Vec::new();
+    for namespace in namespaces {
+        for permission in permissions(Step::Lock, None) {
+            res.push(Need {
+                permission,
+                namespace: Some(namespace.clone()),
+            });
+        }
+    }
+    res
 }
 
 /// Asks the API server, one access review per need, and fails listing every missing permission.
@@ -205,8 +258,8 @@ pub async fn preflight(cluster: &Cluster, needs: &[Need]) -> anyhow::Result<()> 
                     },
                     ..SelfSubjectAccessReview::default()
                 };
-                let answer = reviews
-                    .create(&PostParams::default(), &review)
+                let params = PostParams::default();
+                let answer = crate::retry::idempotent(|| reviews.create(&params, &review))
                     .await
                     .map_err(|err| api_failure(&err, None, &cluster.server))?;
                 Ok((need, answer.status.is_some_and(|it| it.allowed)))
@@ -231,6 +284,9 @@ pub async fn preflight(cluster: &Cluster, needs: &[Need]) -> anyhow::Result<()> 
         Exit::Failed,
         format!("forbidden: this token may not {}", list.join("; ")),
     );
-    failure = failure.hint("nothing was changed; grant these with the Role that `kubectl update rbac` prints (see rbac/)");
+    for need in &missing {
+        failure = failure.hint(crate::cluster::grant_hint(&need.permission));
+    }
+    failure = failure.hint("nothing was changed");
     Err(failure.into())
 }

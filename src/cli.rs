@@ -18,6 +18,14 @@ Exit codes:
   5    a rollback failed or is incomplete
   130  interrupted";
 
+/// `--version`: the crate version and the git commit it was built from (`unknown` outside git).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("KUBECTL_UPDATE_GIT_COMMIT"),
+    ")"
+);
+
 const EXAMPLES: &str = "\
 Examples:
   # Preview an update of every workload annotated `kubectl-update.io/classifier: stable`
@@ -39,7 +47,7 @@ Examples:
 #[command(
     name = "kubectl update",
     bin_name = "kubectl update",
-    version,
+    version = VERSION,
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true,
     after_help = format!("{EXAMPLES}\n\n{EXIT_CODES}"),
@@ -122,6 +130,22 @@ pub struct UpdateArgs {
     #[arg(long)]
     pub no_rollback: bool,
 
+    /// What an interrupt (SIGINT, SIGTERM) during migrations does to the running migration copies:
+    /// `keep` lets them finish (a re-run reuses a completed copy), `delete` stops them and removes
+    /// their pods. No workload is touched either way; during the rollout an interrupt rolls back
+    #[arg(long, value_enum, value_name = "WHAT", default_value_t = OnInterrupt::Keep)]
+    pub on_interrupt: OnInterrupt,
+
+    /// How long to wait for another run holding the lock of this classifier in a namespace (a
+    /// Lease `kubectl-update-<classifier>`)
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration, conflicts_with = "no_lock")]
+    pub lock_timeout: Duration,
+
+    /// Do not take the per-namespace lock (a Lease) that keeps concurrent runs for the same
+    /// classifier apart
+    #[arg(long)]
+    pub no_lock: bool,
+
     /// Output format: text (a table), json (a report object) or yaml (the updated manifests; with
     /// -f only)
     #[arg(short, long, value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Text)]
@@ -159,12 +183,15 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the minimal RBAC for a CI token (not yet available)
+    /// Print the man page (roff), e.g. `kubectl update man > kubectl-update.1`
     #[command(hide = true)]
-    Rbac(ReservedArgs),
-    /// Print a scoped kubeconfig for a ServiceAccount (not yet available)
-    #[command(hide = true)]
-    Kubeconfig(ReservedArgs),
+    Man,
+    /// Print the least-privilege RBAC for a CI token: a ServiceAccount, Role and RoleBinding per
+    /// namespace (apply it with `kubectl apply -f -`)
+    Rbac(RbacArgs),
+    /// Print a kubeconfig for a ServiceAccount with a freshly minted token, ready to store as a CI
+    /// secret
+    Kubeconfig(KubeconfigArgs),
     /// Restore the images recorded before the last update of a classifier's workloads
     Rollback(RollbackArgs),
 }
@@ -217,11 +244,80 @@ pub struct RollbackArgs {
     pub output: OutputFormat,
 }
 
-/// Arguments of subcommands that later versions implement; accepted so the message is clear.
+/// `kubectl update rbac`: the RBAC a CI token needs, and nothing more.
 #[derive(Debug, Args)]
-pub struct ReservedArgs {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    pub rest: Vec<String>,
+pub struct RbacArgs {
+    /// Namespaces to grant in (repeatable, or comma-separated); each gets a ServiceAccount, Role and
+    /// RoleBinding. Default: the context's namespace
+    #[arg(short, long = "namespace", value_name = "NS", value_delimiter = ',')]
+    pub namespaces: Vec<String>,
+
+    /// Name of the ServiceAccount (and of the Role and binding)
+    #[arg(long, value_name = "NAME", default_value = crate::rbac::DEFAULT_NAME)]
+    pub service_account: String,
+
+    /// Grant in every namespace (a ClusterRole and ClusterRoleBinding), for `kubectl update -A`; the
+    /// ServiceAccount lives in the first -n namespace
+    #[arg(long)]
+    pub cluster_wide: bool,
+
+    /// Limit get, patch, watch, update and delete to the objects that exist now: the workloads
+    /// listing --classifier (read from the cluster, or from -f manifests) and the lock's Lease
+    #[arg(long, requires = "classifier")]
+    pub resource_names: bool,
+
+    /// Classifier whose workloads --resource-names and --admission-policy are about
+    #[arg(short, long, visible_alias = "update-classifier", value_name = "NAME")]
+    pub classifier: Option<Classifier>,
+
+    /// With --resource-names: read the workloads from manifests instead of the cluster
+    #[arg(short = 'f', long = "filename", value_name = "PATH")]
+    pub filenames: Vec<PathBuf>,
+
+    /// Add a ValidatingAdmissionPolicy that lets this ServiceAccount change only container images
+    /// of opted-in workloads, to images of the --allow-repository repositories
+    #[arg(long, requires = "allow_repositories")]
+    pub admission_policy: bool,
+
+    /// A repository the admission policy allows images from, e.g. registry.example.com/team/app
+    /// (repeatable)
+    #[arg(long = "allow-repository", value_name = "REPOSITORY")]
+    pub allow_repositories: Vec<String>,
+
+    /// Print the committed template (rbac/): namespace `${NAMESPACE}`, for envsubst
+    #[arg(long, conflicts_with_all = ["namespaces", "resource_names"])]
+    pub template: bool,
+
+    /// Output format: yaml or json (a List)
+    #[arg(short, long, value_enum, value_name = "FORMAT", default_value_t = ManifestFormat::Yaml)]
+    pub output: ManifestFormat,
+}
+
+/// `kubectl update kubeconfig`: a CI kubeconfig holding one ServiceAccount token.
+#[derive(Debug, Args)]
+pub struct KubeconfigArgs {
+    /// The ServiceAccount to mint a token for
+    #[arg(long, value_name = "NAME", default_value = crate::rbac::DEFAULT_NAME)]
+    pub service_account: String,
+
+    /// The ServiceAccount's namespace; also the kubeconfig context's namespace. Default: the
+    /// context's namespace
+    #[arg(short, long, value_name = "NS")]
+    pub namespace: Option<String>,
+
+    /// How long the token is valid (the API server may cap it)
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_duration)]
+    pub duration: Duration,
+
+    /// The API server address to write, when CI reaches it at another address than you do
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ManifestFormat {
+    Yaml,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -232,6 +328,16 @@ pub enum DryRun {
     Client,
     /// Plan, then send every write with dryRun=All so the server validates it
     Server,
+}
+
+/// What an interrupt does to migration copies that are still running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnInterrupt {
+    /// Let them finish: stopping a migration half-way is riskier than letting it complete, and a
+    /// re-run of the same image reuses the completed copy
+    Keep,
+    /// Delete them and their pods
+    Delete,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

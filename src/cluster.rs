@@ -149,8 +149,8 @@ pub async fn connect(args: &ClusterArgs) -> anyhow::Result<Cluster> {
 /// Who the API server says we are (SelfSubjectReview), e.g. `system:serviceaccount:ci:deployer`.
 pub async fn whoami(cluster: &Cluster) -> anyhow::Result<String> {
     let reviews: Api<SelfSubjectReview> = Api::all(cluster.client.clone());
-    let review = reviews
-        .create(&PostParams::default(), &SelfSubjectReview::default())
+    let (params, body) = (PostParams::default(), SelfSubjectReview::default());
+    let review = crate::retry::idempotent(|| reviews.create(&params, &body))
         .await
         .map_err(|err| api_failure(&err, None, &cluster.server))?;
     Ok(review
@@ -165,10 +165,16 @@ pub async fn whoami(cluster: &Cluster) -> anyhow::Result<String> {
 pub fn api_failure(err: &kube::Error, call: Option<&Call>, server: &str) -> Failure {
     match err {
         kube::Error::Api(status) if status.is_forbidden() => {
-            let what = call.map_or_else(|| status.message.clone(), |call| format!("not allowed to {call}"));
-            Failure::new(Exit::Failed, format!("forbidden: {what}"))
-                .hint(format!("the server said: {}", status.message))
-                .hint("grant it with the Role from `kubectl update rbac` (see rbac/)")
+            let Some(call) = call else {
+                return Failure::new(Exit::Failed, format!("forbidden: {}", status.message))
+                    .hint("grant it with the Role from `kubectl update rbac` (see rbac/)");
+            };
+            let (resource, subresource) = match call.resource.split_once('/') {
+                Some((resource, sub)) => (resource, Some(sub)),
+                None => (call.resource, None),
+            };
+            let permission = crate::access::Permission { group: call.group, resource, subresource, verb: call.verb };
+            Failure::new(Exit::Failed, format!("forbidden: not allowed to {call}")).hint(grant_hint(&permission))
         }
         kube::Error::Api(status) if status.code == 401 => {
             Failure::new(Exit::Failed, format!("unauthorized: the server at {server} rejected the credentials"))
@@ -199,4 +205,32 @@ pub fn one_line(err: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text.replace('\n', " ")
+}
+
+/// The contexts of the kubeconfig `connect` would read (`--kubeconfig`, else KUBECONFIG or
+/// ~/.kube/config), with the namespace each names; none when there is no readable kubeconfig.
+pub fn kubeconfig_contexts(path: Option<&std::path::Path>) -> Vec<(String, Option<String>)> {
+    let kubeconfig = match path {
+        Some(path) => Kubeconfig::read_from(path),
+        None => Kubeconfig::read(),
+    };
+    kubeconfig
+        .map(|it| it.contexts)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|it| {
+            let namespace = it.context.and_then(|context| context.namespace);
+            (it.name, namespace)
+        })
+        .collect()
+}
+
+/// Where the missing permission comes from: the rule of the generated Role that grants it.
+pub fn grant_hint(permission: &crate::access::Permission) -> String {
+    match crate::rbac::rule_granting(permission) {
+        Some(rule) => format!(
+            "grant it with the Role from `kubectl update rbac` (rbac/namespaced.yaml), rule {rule}"
+        ),
+        None => "kubectl-update does not need this permission; please report it".to_owned(),
+    }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::CommandFactory;
 use clap::error::ErrorKind;
 
-use crate::cli::{Cli, DryRun, OutputFormat, UpdateArgs};
+use crate::cli::{Cli, DryRun, OnInterrupt, OutputFormat, UpdateArgs};
 use crate::plan::Request;
 
 /// Everything an update run needs to know, validated.
@@ -24,6 +24,9 @@ pub struct Config {
     pub max_restarts: u32,
     pub rollback: bool,
     pub verbose: u8,
+    pub on_interrupt: OnInterrupt,
+    /// `None` with `--no-lock`; else how long to wait for another holder.
+    pub lock_timeout: Option<Duration>,
 }
 
 /// Where the objects come from.
@@ -141,6 +144,8 @@ pub fn resolve(cli: &Cli) -> Result<Config, clap::Error> {
         max_restarts: args.max_restarts,
         rollback: !args.no_rollback,
         verbose: cli.global.verbose,
+        on_interrupt: args.on_interrupt,
+        lock_timeout: (!args.no_lock).then_some(args.lock_timeout),
     })
 }
 

@@ -92,8 +92,7 @@ async fn list_all(
     let mut res = Vec::new();
     let mut params = ListParams::default().limit(PAGE);
     loop {
-        let page = api
-            .list(&params)
+        let page = crate::retry::idempotent(|| api.list(&params))
             .await
             .map_err(|err| api_failure(&err, Some(&call), &cluster.server))?;
         for item in page.items {

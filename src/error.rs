@@ -40,7 +40,10 @@ impl Failure {
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Failure {
-        self.hints.push(hint.into());
+        let hint = hint.into();
+        if !self.hints.contains(&hint) {
+            self.hints.push(hint);
+        }
         self
     }
 }

@@ -2,7 +2,8 @@
 //! watch → roll back → report. Each step hands the next only what it needs; `plan` is the same pure
 //! function the offline preview uses.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -11,9 +12,9 @@ use kube::core::Selector;
 use serde_json::Value;
 
 use crate::annotations::OptIn;
-use crate::cli::DryRun;
 use crate::cli::RollbackArgs;
-use crate::cluster;
+use crate::cli::{DryRun, OnInterrupt};
+use crate::cluster::{self, Cluster};
 use crate::config::{ClusterArgs, Config, Namespaces};
 use crate::discover::{self, Found, Scope};
 use crate::error::{Exit, Failure};
@@ -23,25 +24,41 @@ use crate::plan::{self, Candidate, Plan};
 use crate::report::Report;
 use crate::rollback::{self, Patched};
 use crate::rollout::{self, Settings, Target, Verdict};
+use crate::signals::{self, Interrupt};
 use crate::workload;
-use crate::{access, patch};
+use crate::{access, lock, patch};
 
-/// Runs an update (or a `--dry-run` preview) against the cluster and prints the report.
+/// Runs an update (or a `--dry-run` preview) against the cluster and prints the report. SIGINT
+/// and SIGTERM stop it safely (see `signals`); the lock, when taken, is released however it ends.
 pub async fn run(config: &Config, cluster_args: &ClusterArgs) -> anyhow::Result<Exit> {
-    let started = Instant::now();
-    let deadline = tokio::time::Instant::now() + config.timeout;
-    let progress = Arc::new(Progress::new(config.verbose > 0));
-    let cluster = cluster::connect(cluster_args).await?;
-    let identity = cluster::whoami(&cluster).await?;
-    if config.verbose > 0 {
-        progress.say(&format!("Connected to {} as {identity}", cluster.server));
+    let interrupt = signals::install();
+    let mut held = None;
+    let res = update(config, cluster_args, &interrupt, &mut held).await;
+    if let Some(lock) = held {
+        lock.release().await;
     }
-    let scope = match &config.namespaces {
-        Namespaces::All => Scope::All,
-        Namespaces::Listed(listed) => Scope::Namespaces(listed.clone()),
-        Namespaces::Default => Scope::Namespaces(vec![cluster.default_namespace.clone()]),
-    };
-    let found = discover::discover(&cluster, &scope).await?;
+    res
+}
+
+/// Stops `step` when the run is interrupted before it changed anything.
+async fn before_changes<T>(
+    interrupt: &Interrupt,
+    step: &str,
+    work: impl Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    tokio::select! {
+        res = work => res,
+        () = interrupt.wait() => Err(signals::interrupted_before_changes(step).into()),
+    }
+}
+
+/// Lists what is in scope and plans the update.
+async fn discover_and_plan(
+    cluster: &Cluster,
+    config: &Config,
+    scope: &Scope,
+) -> anyhow::Result<(Vec<Found>, Plan)> {
+    let found = discover::discover(cluster, scope).await?;
     let candidates: Vec<Candidate<'_>> = found
         .iter()
         .enumerate()
@@ -55,14 +72,76 @@ pub async fn run(config: &Config, cluster_args: &ClusterArgs) -> anyhow::Result<
     let plan = plan::plan(&config.request, &candidates)
         .map_err(|err| Failure::new(Exit::Failed, err.to_string()))?;
     if plan.is_empty() {
-        let namespaces = match &scope {
+        let namespaces = match scope {
             Scope::All => Namespaces::All,
             Scope::Namespaces(listed) => Namespaces::Listed(listed.clone()),
         };
         return Err(crate::report::nothing_matched(&plan, &namespaces).into());
     }
+    Ok((found, plan))
+}
+
+/// A retried CI job after a success: every workload runs the target and every migration has a
+/// completed copy for its image. Checked with reads only, before the lock, so nothing is written.
+async fn rerun_with_nothing_to_do(
+    cluster: &Cluster,
+    found: &[Found],
+    plan: &Plan,
+) -> anyhow::Result<Option<Vec<migrate::Outcome>>> {
+    if plan.changed_workloads().next().is_some() {
+        return Ok(None);
+    }
+    let templates: BTreeMap<usize, Value> = plan
+        .migrations
+        .iter()
+        .map(|it| (it.origin, found[it.origin].object.clone()))
+        .collect();
+    migrate::all_reused(cluster, plan, &templates).await
+}
+
+/// The namespaces a plan writes to (changed workloads and migrations): where the lock is taken.
+fn written_namespaces(plan: &Plan) -> BTreeSet<String> {
+    plan.changed_workloads()
+        .map(|it| it.id.namespace.clone())
+        .chain(
+            plan.migrations
+                .iter()
+                .map(|it| it.template.namespace.clone()),
+        )
+        .collect()
+}
+
+async fn update(
+    config: &Config,
+    cluster_args: &ClusterArgs,
+    interrupt: &Interrupt,
+    held: &mut Option<lock::Lock>,
+) -> anyhow::Result<Exit> {
+    let started = Instant::now();
+    let deadline = tokio::time::Instant::now() + config.timeout;
+    let progress = Arc::new(Progress::new(config.verbose > 0));
+    let cluster = before_changes(interrupt, "while connecting", async {
+        let cluster = cluster::connect(cluster_args).await?;
+        let identity = cluster::whoami(&cluster).await?;
+        Ok((cluster, identity))
+    });
+    let (cluster, identity) = cluster.await?;
+    if config.verbose > 0 {
+        progress.say(&format!("Connected to {} as {identity}", cluster.server));
+    }
+    let scope = match &config.namespaces {
+        Namespaces::All => Scope::All,
+        Namespaces::Listed(listed) => Scope::Namespaces(listed.clone()),
+        Namespaces::Default => Scope::Namespaces(vec![cluster.default_namespace.clone()]),
+    };
+    let (mut found, mut plan) = before_changes(
+        interrupt,
+        "while discovering",
+        discover_and_plan(&cluster, config, &scope),
+    )
+    .await?;
     let mut report = Report::planned(&plan, config.dry_run.unwrap_or(DryRun::None));
-    report.identity = Some(identity);
+    report.identity = Some(identity.clone());
     if config.dry_run.is_none() {
         report.dry_run = None;
     }
@@ -71,13 +150,66 @@ pub async fn run(config: &Config, cluster_args: &ClusterArgs) -> anyhow::Result<
         return Ok(Exit::Success);
     }
 
-    access::preflight(&cluster, &access::needs(&plan)).await?;
+    let server_dry_run = config.dry_run == Some(DryRun::Server);
+    let lock_timeout = config.lock_timeout.filter(|_| !server_dry_run);
+    let mut needs = access::needs(&plan);
+    if lock_timeout.is_some() && !plan.is_unchanged() {
+        needs.extend(access::lock_needs(&written_namespaces(&plan)));
+    }
+    before_changes(
+        interrupt,
+        "during the preflight",
+        access::preflight(&cluster, &needs),
+    )
+    .await?;
     if plan.is_unchanged() {
         report.result = "unchanged".to_owned();
         output::live_report(&report, &plan, config.output, started.elapsed())?;
         return Ok(Exit::Success);
     }
-    let server_dry_run = config.dry_run == Some(DryRun::Server);
+    if !server_dry_run
+        && let Some(outcomes) = rerun_with_nothing_to_do(&cluster, &found, &plan).await?
+    {
+        record_migrations(&mut report, &outcomes);
+        report.result = "unchanged".to_owned();
+        output::live_report(&report, &plan, config.output, started.elapsed())?;
+        return Ok(Exit::Success);
+    }
+    if let Some(timeout) = lock_timeout {
+        let lock = lock::acquire(
+            &cluster,
+            &written_namespaces(&plan),
+            &config.request.classifier,
+            timeout,
+            &progress,
+            interrupt,
+        )
+        .await?;
+        let waited = lock.waited;
+        let lock = held.insert(lock);
+        if waited {
+            // Another run held the lock and may have changed what this one read: read again.
+            (found, plan) = before_changes(
+                interrupt,
+                "while discovering",
+                discover_and_plan(&cluster, config, &scope),
+            )
+            .await?;
+            report = Report::planned(&plan, DryRun::None);
+            report.dry_run = None;
+            report.identity = Some(identity);
+            lock.extend(&written_namespaces(&plan), timeout, &progress, interrupt)
+                .await?;
+            if plan.is_unchanged() {
+                report.result = "unchanged".to_owned();
+                output::live_report(&report, &plan, config.output, started.elapsed())?;
+                return Ok(Exit::Success);
+            }
+        }
+    }
+    signals::finish_with(
+        "re-run the same command: completed migrations are reused and workloads already at the target are left alone",
+    );
 
     let templates: BTreeMap<usize, Value> = plan
         .migrations
@@ -88,9 +220,26 @@ pub async fn run(config: &Config, cluster_args: &ClusterArgs) -> anyhow::Result<
         fail_after: config.fail_after,
         deadline,
         server_dry_run,
+        interrupt: interrupt.clone(),
+        on_interrupt: config.on_interrupt,
     };
     let outcomes = migrate::run_all(&cluster, &plan, &templates, limits, &progress).await?;
     record_migrations(&mut report, &outcomes);
+    if interrupt.is_set() {
+        progress.clear();
+        report.result = "interrupted".to_owned();
+        let copies = match config.on_interrupt {
+            OnInterrupt::Keep => "running migration copies were kept and finish by themselves",
+            OnInterrupt::Delete => "running migration copies were deleted",
+        };
+        report.reason = Some(format!(
+            "interrupted during the migrations; no workload was changed; {copies}"
+        ));
+        set_changed(&mut report, &plan, "not-started", None);
+        output::live_report(&report, &plan, config.output, started.elapsed())?;
+        output::message(&format!("Interrupted: no workload was changed; {copies}"))?;
+        return Ok(Exit::Interrupted);
+    }
     if let Some(failed) = outcomes
         .iter()
         .find(|it| it.status == migrate::Status::Failed)
@@ -128,6 +277,9 @@ pub async fn run(config: &Config, cluster_args: &ClusterArgs) -> anyhow::Result<
     let time = jiff::Timestamp::now().to_string();
     let mut patched: Vec<Patched> = Vec::new();
     for workload in plan.changed_workloads() {
+        if interrupt.is_set() {
+            break;
+        }
         let body = patch::update(workload, &time);
         if let Err(err) = rollback::send(&cluster, &workload.id, &body, server_dry_run).await {
             if !patched.is_empty() && config.rollback {
@@ -145,6 +297,35 @@ pub async fn run(config: &Config, cluster_args: &ClusterArgs) -> anyhow::Result<
             previous: patch::Previous::of(&workload.changes, &time),
             selector: selector_of(&found[workload.origin]),
         });
+        if !server_dry_run {
+            let images: Vec<String> = workload
+                .changes
+                .iter()
+                .map(|it| format!("{}={}", it.container, it.to))
+                .collect();
+            signals::note(
+                &rollout::key(&workload.id),
+                &format!("patched ({}); rolling out", images.join(", ")),
+            );
+            signals::finish_with(&format!(
+                "kubectl update rollback -c {} -n {}",
+                config.request.classifier, workload.id.namespace
+            ));
+        }
+    }
+    if interrupt.is_set() && !server_dry_run {
+        let states: Vec<String> = vec!["interrupted while patching".to_owned(); patched.len()];
+        return interrupted_rollout(
+            &cluster,
+            config,
+            &mut report,
+            &plan,
+            &patched,
+            &states,
+            &progress,
+            started,
+        )
+        .await;
     }
     if server_dry_run {
         report.result = "planned".to_owned();
@@ -169,7 +350,28 @@ pub async fn run(config: &Config, cluster_args: &ClusterArgs) -> anyhow::Result<
         max_restarts: config.max_restarts,
         deadline,
     };
-    let verdicts = rollout::watch(&cluster.client, &targets, settings, &progress).await;
+    let verdicts = rollout::watch(&cluster.client, &targets, settings, &progress, interrupt).await;
+    if interrupt.is_set() {
+        let states: Vec<String> = verdicts
+            .iter()
+            .map(|verdict| match verdict {
+                Verdict::Done => "rolled out before the interrupt".to_owned(),
+                Verdict::Failed(reason) => format!("failed: {reason}"),
+                Verdict::Unfinished(state) => format!("stopped while rolling out: {state}"),
+            })
+            .collect();
+        return interrupted_rollout(
+            &cluster,
+            config,
+            &mut report,
+            &plan,
+            &patched,
+            &states,
+            &progress,
+            started,
+        )
+        .await;
+    }
     // A pod failure explains more than a workload that was merely still rolling out when it
     // happened, so failures are named first.
     let failed = verdicts
@@ -269,6 +471,104 @@ pub async fn run(config: &Config, cluster_args: &ClusterArgs) -> anyhow::Result<
     }
 }
 
+/// An interrupt after workloads were patched: roll back what this run patched (unless
+/// `--no-rollback`), report `interrupted` and exit 130. `states` says where each patched workload
+/// stood, in the order of `patched`.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the run's context, passed through"
+)]
+async fn interrupted_rollout(
+    cluster: &Cluster,
+    config: &Config,
+    report: &mut Report,
+    plan: &Plan,
+    patched: &[Patched],
+    states: &[String],
+    progress: &Arc<Progress>,
+    started: Instant,
+) -> anyhow::Result<Exit> {
+    for workload in plan.changed_workloads() {
+        set_one(
+            report,
+            plan,
+            &workload.id,
+            "not-started",
+            Some("interrupted before it was patched".to_owned()),
+        );
+    }
+    for (workload, state) in patched.iter().zip(states) {
+        set_one(
+            report,
+            plan,
+            &workload.id,
+            "interrupted",
+            Some(state.clone()),
+        );
+    }
+    report.result = "interrupted".to_owned();
+    if !plan.migrations.is_empty() {
+        report
+            .notes
+            .push("migrations are not reversed by a rollback".to_owned());
+    }
+    if !config.rollback || patched.is_empty() {
+        progress.clear();
+        report.reason = Some("interrupted during the rollout; nothing was rolled back".to_owned());
+        output::live_report(report, plan, config.output, started.elapsed())?;
+        if !patched.is_empty() {
+            output::message(&format!(
+                "Interrupted: {} patched workload(s) left as they are (--no-rollback); to undo: kubectl update rollback -c {}",
+                patched.len(),
+                config.request.classifier
+            ))?;
+        }
+        return Ok(Exit::Interrupted);
+    }
+    progress.say(&format!(
+        "Interrupted: rolling back the {} workload(s) this run patched (a second signal exits at once)",
+        patched.len()
+    ));
+    let settings = Settings {
+        fail_after: config.fail_after,
+        max_restarts: config.max_restarts,
+        deadline: tokio::time::Instant::now() + config.timeout,
+    };
+    let results = rollback::roll_back(cluster, patched, settings, progress).await;
+    progress.clear();
+    let mut complete = true;
+    for (workload, result) in patched.iter().zip(&results) {
+        match result {
+            Ok(()) => {
+                signals::note(&rollout::key(&workload.id), "rolled back");
+                set_one(report, plan, &workload.id, "rolled-back", None);
+            }
+            Err(reason) => {
+                complete = false;
+                set_one(
+                    report,
+                    plan,
+                    &workload.id,
+                    "rollback-failed",
+                    Some(reason.clone()),
+                );
+            }
+        }
+    }
+    report.reason = Some(if complete {
+        "interrupted during the rollout; every patched workload was rolled back".to_owned()
+    } else {
+        "interrupted during the rollout; the rollback did not finish".to_owned()
+    });
+    output::live_report(report, plan, config.output, started.elapsed())?;
+    if complete {
+        output::message("Interrupted: every workload this run patched was rolled back")?;
+    } else {
+        output::rollback_failure(report, patched)?;
+    }
+    Ok(Exit::Interrupted)
+}
+
 /// The pod selector of a workload, for finding its pods.
 fn selector_of(found: &Found) -> Option<Selector> {
     let selector: LabelSelector =
@@ -290,6 +590,7 @@ fn record_migrations(report: &mut Report, outcomes: &[Outcome]) {
                         migrate::Status::Failed => "failed",
                         migrate::Status::Reused => "reused",
                         migrate::Status::DryRun => "dry-run",
+                        migrate::Status::Interrupted => "interrupted",
                     }
                     .to_owned(),
                 );

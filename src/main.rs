@@ -9,20 +9,29 @@ mod access;
 mod annotations;
 mod cli;
 mod cluster;
+mod complete;
 mod config;
 mod discover;
 mod error;
+#[cfg(test)]
+mod fuzz;
+mod grant;
 mod image;
 mod live;
+mod lock;
 mod manifest;
 mod migrate;
 mod offline;
 mod output;
 mod patch;
 mod plan;
+mod policy;
+mod rbac;
 mod report;
+mod retry;
 mod rollback;
 mod rollout;
+mod signals;
 mod workload;
 
 use std::process::ExitCode;
@@ -32,9 +41,17 @@ use clap::{CommandFactory, Parser};
 
 use crate::cli::{Cli, Command};
 use crate::config::Source;
-use crate::error::{Exit, Failure};
+use crate::error::Exit;
 
 fn main() -> ExitCode {
+    if let Some(words) = complete::requested(std::env::args_os().collect()) {
+        // kubectl's plugin completion: never an error on stderr (it is the user's terminal).
+        let completion = complete::complete(words);
+        return match output::completion_candidates(&completion) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(_) => ExitCode::FAILURE,
+        };
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => err.exit(),
@@ -56,29 +73,29 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             output::completion(*shell, &mut Cli::command())?;
             return Ok(Exit::Success);
         }
+        Some(Command::Man) => {
+            output::man_page(Cli::command())?;
+            return Ok(Exit::Success);
+        }
         Some(Command::Rollback(args)) => {
-            let cluster_args = config::ClusterArgs {
-                kubeconfig: cli.global.kubeconfig.clone(),
-                context: cli.global.context.clone(),
-                request_timeout: cli.global.request_timeout,
-            };
+            let cluster_args = cluster_args_of(&cli);
             return runtime()?.block_on(live::rollback_command(
                 args,
                 &cluster_args,
                 cli.global.verbose,
             ));
         }
-        Some(Command::Rbac(_) | Command::Kubeconfig(_)) => {
-            let name = match &cli.command {
-                Some(Command::Rbac(_)) => "rbac",
-                _ => "kubeconfig",
-            };
-            return Err(Failure::new(
-                Exit::Failed,
-                format!("`kubectl update {name}` is not available in this version yet"),
-            )
-            .hint("see the README's roadmap")
-            .into());
+        Some(Command::Rbac(args)) => {
+            let cluster_args = cluster_args_of(&cli);
+            let objects = runtime()?.block_on(grant::rbac(args, &cluster_args))?;
+            output::manifests(&objects, args.output)?;
+            return Ok(Exit::Success);
+        }
+        Some(Command::Kubeconfig(args)) => {
+            let cluster_args = cluster_args_of(&cli);
+            let kubeconfig = runtime()?.block_on(grant::kubeconfig(args, &cluster_args))?;
+            output::data(&kubeconfig)?;
+            return Ok(Exit::Success);
         }
         None => (),
     }
@@ -110,4 +127,12 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .context("starting the async runtime")
+}
+
+fn cluster_args_of(cli: &Cli) -> config::ClusterArgs {
+    config::ClusterArgs {
+        kubeconfig: cli.global.kubeconfig.clone(),
+        context: cli.global.context.clone(),
+        request_timeout: cli.global.request_timeout,
+    }
 }

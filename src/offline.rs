@@ -162,6 +162,8 @@ mod tests {
             max_restarts: 2,
             rollback: true,
             verbose: 0,
+            on_interrupt: crate::cli::OnInterrupt::Keep,
+            lock_timeout: None,
         }
     }
 

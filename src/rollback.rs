@@ -15,6 +15,7 @@ use crate::discover::{api_resource, group_of};
 use crate::output::progress::Progress;
 use crate::patch::{self, FIELD_MANAGER, Previous};
 use crate::rollout::{self, Settings, Target, Verdict, pods};
+use crate::signals::{self, Interrupt};
 use crate::workload::{Kind, ObjectId};
 
 /// A workload this run patched, and what it ran before.
@@ -44,7 +45,9 @@ pub async fn send(
     if dry_run {
         params = params.dry_run();
     }
-    api.patch(&id.name, &params, &Patch::Strategic(body))
+    // The patch sets fixed values, so sending it twice is the same as once.
+    let patch = Patch::Strategic(body);
+    crate::retry::idempotent(|| api.patch(&id.name, &params, &patch))
         .await
         .map_err(|err| {
             let call = Call {
@@ -86,6 +89,10 @@ pub async fn roll_back(
         match send(cluster, &workload.id, &body, false).await {
             Ok(()) => {
                 progress.say(&format!("{}: rolling back", rollout::key(&workload.id)));
+                signals::note(
+                    &rollout::key(&workload.id),
+                    "rollback patch sent; rolling back to the previous images",
+                );
                 if workload.id.kind == Kind::StatefulSet
                     && let Err(err) = unstick_statefulset(cluster, workload, progress).await
                 {
@@ -98,7 +105,15 @@ pub async fn roll_back(
         }
     }
     let targets: Vec<Target> = sent.iter().map(|idx| target(&patched[*idx])).collect();
-    let verdicts = rollout::watch(&cluster.client, &targets, settings, progress).await;
+    // A rollback runs to its end: only a second signal stops it (by exiting).
+    let verdicts = rollout::watch(
+        &cluster.client,
+        &targets,
+        settings,
+        progress,
+        &Interrupt::never(),
+    )
+    .await;
     for (idx, verdict) in sent.into_iter().zip(verdicts) {
         res[idx] = Some(match verdict {
             Verdict::Done => Ok(()),
@@ -131,8 +146,8 @@ async fn unstick_statefulset(
         resource: "pods",
         namespace: Some(workload.id.namespace.clone()),
     };
-    let listed = api
-        .list(&ListParams::default().labels(&selector.to_string()))
+    let params = ListParams::default().labels(&selector.to_string());
+    let listed = crate::retry::idempotent(|| api.list(&params))
         .await
         .map_err(|err| api_failure(&err, Some(&call("list")), &cluster.server))?;
     let bad: Vec<(String, String)> = workload
@@ -155,7 +170,8 @@ async fn unstick_statefulset(
             "{}: deleting pod {name}, stuck on the failed revision",
             rollout::key(&workload.id)
         ));
-        match api.delete(&name, &DeleteParams::default()).await {
+        let params = DeleteParams::default();
+        match crate::retry::idempotent(|| api.delete(&name, &params)).await {
             Ok(_) => (),
             Err(kube::Error::Api(status)) if status.is_not_found() => (),
             Err(err) => {

@@ -17,10 +17,13 @@ use kube::{Api, Client};
 use serde_json::Value;
 use tokio::task::JoinSet;
 
+use crate::cli::OnInterrupt;
 use crate::cluster::{Call, Cluster, api_failure};
 use crate::output::progress::{Item, Progress};
 use crate::patch::FIELD_MANAGER;
 use crate::plan::{MigrationPlan, Plan};
+use crate::retry;
+use crate::signals::{self, Interrupt};
 
 /// How many log lines of a failed migration the report keeps.
 const KEEP_LINES: usize = 10;
@@ -33,6 +36,9 @@ pub enum Status {
     Reused,
     /// `--dry-run=server`: the server accepted the Job, nothing ran.
     DryRun,
+    /// The run was interrupted while it ran (or before it started); the copy is kept or deleted as
+    /// `--on-interrupt` says.
+    Interrupted,
 }
 
 #[derive(Debug, Clone)]
@@ -87,12 +93,14 @@ pub fn job_state(job: &Job) -> JobState {
     JobState::Running
 }
 
-/// How long a migration may take, and how long its pods may be stuck.
-#[derive(Debug, Clone, Copy)]
+/// How long a migration may take, how long its pods may be stuck, and what stops it.
+#[derive(Debug, Clone)]
 pub struct Limits {
     pub fail_after: Duration,
     pub deadline: tokio::time::Instant,
     pub server_dry_run: bool,
+    pub interrupt: Interrupt,
+    pub on_interrupt: OnInterrupt,
 }
 
 /// Runs the plan's migrations, group by group; stops after the first group with a failure.
@@ -112,23 +120,72 @@ pub async fn run_all(
     }
     let mut res = Vec::new();
     for group in groups.into_values() {
+        if limits.interrupt.is_set() {
+            break;
+        }
         let runs = group.iter().map(|migration| {
             run_one(
                 cluster,
                 migration,
                 &templates[&migration.origin],
-                limits,
+                limits.clone(),
                 progress,
             )
         });
         let outcomes = futures::future::try_join_all(runs).await?;
-        let failed = outcomes.iter().any(|it| it.status == Status::Failed);
+        let failed = outcomes
+            .iter()
+            .any(|it| matches!(it.status, Status::Failed | Status::Interrupted));
         res.extend(outcomes);
         if failed {
             break;
         }
     }
     Ok(res)
+}
+
+/// When every planned migration already has a completed copy for its image (a retried CI job),
+/// their outcomes as `Reused`; read-only, so a re-run that has nothing to do writes nothing.
+pub async fn all_reused(
+    cluster: &Cluster,
+    plan: &Plan,
+    templates: &BTreeMap<usize, Value>,
+) -> anyhow::Result<Option<Vec<Outcome>>> {
+    let mut res = Vec::new();
+    for migration in &plan.migrations {
+        let namespace = migration.template.namespace.clone();
+        let body = copy::job(&templates[&migration.origin], migration);
+        let name = body
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let jobs: Api<Job> = Api::namespaced(cluster.client.clone(), &namespace);
+        let existing = retry::idempotent(|| jobs.get_opt(&name))
+            .await
+            .map_err(|err| {
+                let call = Call {
+                    verb: "get",
+                    group: "batch",
+                    resource: "jobs",
+                    namespace: Some(namespace.clone()),
+                };
+                api_failure(&err, Some(&call), &cluster.server)
+            })?;
+        if !existing.is_some_and(|job| job_state(&job) == JobState::Complete) {
+            return Ok(None);
+        }
+        res.push(Outcome {
+            namespace,
+            template: migration.template.name.clone(),
+            job: name,
+            status: Status::Reused,
+            duration: Duration::ZERO,
+            reason: None,
+            last_lines: Vec::new(),
+        });
+    }
+    Ok(Some(res))
 }
 
 async fn run_one(
@@ -167,13 +224,26 @@ async fn run_one(
         field_manager: Some(FIELD_MANAGER.to_owned()),
     };
     if server_dry_run {
-        jobs.create(&params, &job)
+        retry::idempotent(|| jobs.create(&params, &job))
             .await
             .map_err(|err| fail(err, "create"))?;
         progress.finish(&name, "accepted by the server (dry run)");
         return Ok(outcome(Status::DryRun, None, Vec::new()));
     }
-    match jobs.get_opt(&name).await.map_err(|err| fail(err, "get"))? {
+    if limits.interrupt.is_set() {
+        return Ok(outcome(
+            Status::Interrupted,
+            Some("interrupted before it started".to_owned()),
+            Vec::new(),
+        ));
+    }
+    // A create whose answer was lost is checked by reading the Job back by its name, never sent
+    // blindly again.
+    let create = || retry::create_checked(|| jobs.create(&params, &job), || jobs.get_opt(&name));
+    match retry::idempotent(|| jobs.get_opt(&name))
+        .await
+        .map_err(|err| fail(err, "get"))?
+    {
         Some(existing) => match job_state(&existing) {
             JobState::Complete => {
                 progress.finish(&name, "already completed for this image: reused");
@@ -183,22 +253,23 @@ async fn run_one(
                 progress.say(&format!(
                     "{name}: an earlier copy failed; deleting it and running again"
                 ));
-                jobs.delete(&name, &DeleteParams::background())
+                delete(&jobs, &name)
                     .await
                     .map_err(|err| fail(err, "delete"))?;
                 wait_deleted(&jobs, &name).await?;
-                jobs.create(&params, &job)
-                    .await
-                    .map_err(|err| fail(err, "create"))?;
+                create().await.map_err(|err| fail(err, "create"))?;
             }
             JobState::Running => progress.say(&format!("{name}: already running; following it")),
         },
-        None => match jobs.create(&params, &job).await {
-            Ok(_) => (),
-            Err(kube::Error::Api(status)) if status.is_already_exists() => (),
-            Err(err) => return Err(fail(err, "create").into()),
-        },
+        None => create().await.map_err(|err| fail(err, "create"))?,
     }
+    signals::note(
+        &format!("{namespace}/job/{name}"),
+        &format!(
+            "migration running (from template {})",
+            migration.template.name
+        ),
+    );
     progress.set(&name, Item::Migration, "running", 0, 1);
     let last_lines = Arc::new(std::sync::Mutex::new(VecDeque::new()));
     let logs = tokio::spawn(follow_logs(
@@ -209,12 +280,17 @@ async fn run_one(
         last_lines.clone(),
     ));
     let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), &namespace);
-    let state = wait_finished(&jobs, &pods, &name, limits)
+    let state = wait_finished(&jobs, &pods, &name, limits.clone())
         .await
         .map_err(|err| anyhow::anyhow!("watching Job {name}: {err}"));
-    if let Ok(Err(Stop::Stuck(_) | Stop::TimedOut(_))) = &state {
+    let remove = match &state {
         // A copy that cannot make progress would keep retrying; remove it (and its pods).
-        if let Err(err) = jobs.delete(&name, &DeleteParams::background()).await {
+        Ok(Err(Stop::Stuck(_) | Stop::TimedOut(_))) => true,
+        Ok(Err(Stop::Interrupted)) => limits.on_interrupt == OnInterrupt::Delete,
+        _ => false,
+    };
+    if remove {
+        if let Err(err) = delete(&jobs, &name).await {
             progress.say(&format!(
                 "{name}: could not delete the stuck migration: {err}"
             ));
@@ -234,9 +310,31 @@ async fn run_one(
             progress.finish(&name, "succeeded");
             Ok(outcome(Status::Succeeded, None, lines))
         }
+        Err(Stop::Interrupted) => {
+            let (reason, state) = if remove {
+                (
+                    "interrupted; the copy and its pods were deleted".to_owned(),
+                    "interrupted; deleted (--on-interrupt delete)".to_owned(),
+                )
+            } else {
+                (
+                    "interrupted; the copy was kept and finishes by itself (a re-run reuses it)"
+                        .to_owned(),
+                    format!(
+                        "interrupted; kept running (follow it: kubectl logs -n {namespace} -f -l {}={})",
+                        copy::MIGRATION_OF,
+                        migration.template.name
+                    ),
+                )
+            };
+            signals::note(&format!("{namespace}/job/{name}"), &state);
+            progress.finish(&name, &reason);
+            Ok(outcome(Status::Interrupted, Some(reason), lines))
+        }
         Err(stop) => {
             let reason = match stop {
                 Stop::Failed(reason) | Stop::Stuck(reason) | Stop::TimedOut(reason) => reason,
+                Stop::Interrupted => "interrupted".to_owned(),
             };
             progress.finish(&name, &format!("failed: {reason}"));
             Ok(outcome(Status::Failed, Some(reason), lines))
@@ -253,6 +351,8 @@ enum Stop {
     Stuck(String),
     /// `--timeout` passed.
     TimedOut(String),
+    /// SIGINT or SIGTERM.
+    Interrupted,
 }
 
 /// Waiting reasons after which a Job's pod will not run without someone changing something. Crash
@@ -304,7 +404,11 @@ async fn wait_finished(
     let mut events = futures::stream::select_all([job_events, pod_events, ticks]);
     let mut stuck_since: BTreeMap<String, (tokio::time::Instant, String)> = BTreeMap::new();
     loop {
-        let seen = match tokio::time::timeout_at(limits.deadline, events.next()).await {
+        let next = tokio::select! {
+            next = tokio::time::timeout_at(limits.deadline, events.next()) => next,
+            () = limits.interrupt.wait() => return Ok(Err(Stop::Interrupted)),
+        };
+        let seen = match next {
             Err(_) => {
                 return Ok(Err(Stop::TimedOut(
                     "did not finish within --timeout".to_owned(),
@@ -352,9 +456,19 @@ async fn wait_finished(
     }
 }
 
+/// Deletes a Job and its pods; gone already is fine.
+async fn delete(jobs: &Api<Job>, name: &str) -> Result<(), kube::Error> {
+    let params = DeleteParams::background();
+    match retry::idempotent(|| jobs.delete(name, &params)).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(status)) if status.is_not_found() => Ok(()),
+        Err(err) => Err(err),
+    }
+}
+
 async fn wait_deleted(jobs: &Api<Job>, name: &str) -> anyhow::Result<()> {
     for _ in 0..300 {
-        if jobs.get_opt(name).await?.is_none() {
+        if retry::idempotent(|| jobs.get_opt(name)).await?.is_none() {
             return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -405,7 +519,8 @@ async fn follow_logs(
                 last_lines.clone(),
             );
             followers.spawn(async move {
-                let Ok(reader) = pods.log_stream(&pod_name, &params).await else {
+                let Ok(reader) = retry::idempotent(|| pods.log_stream(&pod_name, &params)).await
+                else {
                     return;
                 };
                 let mut lines = reader.lines();

@@ -1,6 +1,7 @@
 //! The only module that prints. stdout carries data (the plan table, the JSON report, manifests,
 //! completion scripts); stderr carries messages, progress and errors.
 
+pub mod ci;
 pub mod progress;
 
 use std::io::{self, Write};
@@ -9,6 +10,7 @@ use std::time::Duration;
 use console::{Style, measure_text_width};
 
 use crate::cli::{ColorChoice, DryRun, OutputFormat};
+use crate::complete::Completion;
 use crate::error::Failure;
 use crate::manifest;
 use crate::migrate::Outcome;
@@ -50,6 +52,7 @@ pub fn preview(preview: &Preview, format: OutputFormat, dry_run: DryRun) -> io::
         }
     }
     stdout.flush()?;
+    ci::append_step_summary(&Report::planned(&preview.plan, dry_run));
     let plan = &preview.plan;
     let n_changed = plan.changed_workloads().count();
     let n_unchanged = plan.workloads.len() - n_changed;
@@ -189,6 +192,16 @@ pub fn error(err: &anyhow::Error) {
     for hint in failure.map(|it| it.hints.as_slice()).unwrap_or_default() {
         let _ = writeln!(stderr, "  {} {hint}", cyan.apply_to("hint:"));
     }
+    drop(stderr);
+    let _ = annotate("kubectl update failed", &format!("{err:#}"));
+}
+
+/// A CI error annotation (GitHub Actions), printed besides the usual message.
+fn annotate(title: &str, message: &str) -> io::Result<()> {
+    match ci::Service::detect().error_annotation(title, message) {
+        Some(line) => writeln!(io::stderr().lock(), "{line}"),
+        None => Ok(()),
+    }
 }
 
 /// Prints a completion script for `shell`.
@@ -197,6 +210,33 @@ pub fn completion(shell: clap_complete::Shell, command: &mut clap::Command) -> i
     clap_complete::generate(shell, command, "kubectl-update", &mut script);
     let mut stdout = io::stdout().lock();
     stdout.write_all(&script)?;
+    stdout.flush()
+}
+
+/// Prints a completion answer in kubectl's plugin protocol: `value` or `value<TAB>help` per line,
+/// then `:<directive>`.
+pub fn completion_candidates(completion: &Completion) -> io::Result<()> {
+    let mut stdout = io::stdout().lock();
+    for candidate in &completion.candidates {
+        match &candidate.help {
+            Some(help) => writeln!(stdout, "{}\t{help}", candidate.value)?,
+            None => writeln!(stdout, "{}", candidate.value)?,
+        }
+    }
+    writeln!(stdout, ":{}", completion.directive as u8)?;
+    stdout.flush()
+}
+
+/// Prints the man page. Its version is the crate's alone, so that the committed page does not go
+/// stale with every commit.
+pub fn man_page(command: clap::Command) -> io::Result<()> {
+    let command = command
+        .name("kubectl-update")
+        .version(env!("CARGO_PKG_VERSION"));
+    let mut page = Vec::new();
+    clap_mangen::Man::new(command).render(&mut page)?;
+    let mut stdout = io::stdout().lock();
+    stdout.write_all(&page)?;
     stdout.flush()
 }
 
@@ -214,6 +254,7 @@ pub fn live_report(
 ) -> io::Result<()> {
     let mut report = report.clone();
     report.duration_seconds = Some(crate::live::round(elapsed.as_secs_f64()));
+    ci::append_step_summary(&report);
     let mut stdout = io::stdout().lock();
     if format == OutputFormat::Json {
         serde_json::to_writer_pretty(&mut stdout, &report)?;
@@ -340,6 +381,16 @@ pub fn migration_failure(outcome: &Outcome) -> io::Result<()> {
         stderr,
         "  hint: see the whole log with `kubectl logs -n {} job/{}`",
         outcome.namespace, outcome.job
+    )?;
+    drop(stderr);
+    annotate(
+        "Migration failed",
+        &format!(
+            "migration {} (from template {}) failed: {}; no workload was changed",
+            outcome.job,
+            outcome.template,
+            outcome.reason.as_deref().unwrap_or("unknown reason")
+        ),
     )
 }
 
@@ -355,6 +406,10 @@ pub fn rollout_failure(failure: &str, rolled_back: bool) -> io::Result<()> {
         io::stderr().lock(),
         "{} rollout failed: {failure}; {what}",
         red.apply_to("error:")
+    )?;
+    annotate(
+        "Rollout failed",
+        &format!("rollout failed: {failure}; {what}"),
     )
 }
 
@@ -401,13 +456,18 @@ pub fn rollback_failure(report: &Report, patched: &[Patched]) -> io::Result<()> 
             images.join(" ")
         )?;
     }
-    Ok(())
+    drop(stderr);
+    annotate(
+        "Rollback failed",
+        "the rollback did not complete; the application may be half updated",
+    )
 }
 
 /// Prints the report of `kubectl update rollback`.
 pub fn rollback_report(report: &Report, format: OutputFormat, elapsed: Duration) -> io::Result<()> {
     let mut report = report.clone();
     report.duration_seconds = Some(crate::live::round(elapsed.as_secs_f64()));
+    ci::append_step_summary(&report);
     let mut stdout = io::stdout().lock();
     if format == OutputFormat::Json {
         serde_json::to_writer_pretty(&mut stdout, &report)?;
@@ -451,4 +511,39 @@ pub fn rollback_report(report: &Report, format: OutputFormat, elapsed: Duration)
         "planned" => message("Dry run: nothing was changed"),
         _ => Ok(()),
     }
+}
+
+/// Prints Kubernetes objects as multi-document YAML or a JSON List.
+pub fn manifests(
+    objects: &[serde_json::Value],
+    format: crate::cli::ManifestFormat,
+) -> io::Result<()> {
+    let text = match format {
+        crate::cli::ManifestFormat::Json => {
+            let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": objects});
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&list).map_err(io::Error::other)?
+            )
+        }
+        crate::cli::ManifestFormat::Yaml => {
+            let documents: Vec<manifest::Document> = objects
+                .iter()
+                .map(|value| manifest::Document {
+                    source: String::new(),
+                    index: 0,
+                    value: value.clone(),
+                })
+                .collect();
+            manifest::to_yaml(&documents).map_err(io::Error::other)?
+        }
+    };
+    data(&text)
+}
+
+/// Writes data to stdout as is.
+pub fn data(text: &str) -> io::Result<()> {
+    let mut stdout = io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()
 }

@@ -1,6 +1,7 @@
 //! Live progress on stderr. On a terminal: an indicatif MultiProgress, one line per migration
 //! (spinner, elapsed, last log line) and per workload (bar of updated replicas, state). Elsewhere
-//! (CI): plain timestamped lines, one per change of state, never repeated.
+//! (CI): plain timestamped lines, one per change of state, never repeated; on GitHub Actions and
+//! GitLab CI each migration's log lines are in a collapsed group of their own.
 
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
@@ -10,9 +11,12 @@ use std::time::Duration;
 use console::Style;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::output::ci::Service;
+
 /// Progress reporting for one run; cheap to share behind an `Arc`.
 pub struct Progress {
     mode: Mode,
+    ci: Service,
     lines: Mutex<Lines>,
 }
 
@@ -25,6 +29,21 @@ enum Mode {
 struct Lines {
     bars: HashMap<String, ProgressBar>,
     last: HashMap<String, String>,
+    /// The migration whose CI log group is open. Groups cannot interleave, so the log lines of
+    /// migrations running meanwhile are held until it closes.
+    open_group: Option<String>,
+    held: Vec<Held>,
+    /// Other lines printed while a group is open, printed after it.
+    held_plain: Vec<String>,
+}
+
+/// Log lines of a migration waiting for their CI group.
+struct Held {
+    job: String,
+    lines: Vec<String>,
+    finished: bool,
+    /// Lines about the migration that follow its group (its final state).
+    after: Vec<String>,
 }
 
 /// Whether a line is about a migration or a workload (they are drawn differently).
@@ -46,6 +65,7 @@ impl Progress {
         };
         Progress {
             mode,
+            ci: Service::detect(),
             lines: Mutex::new(Lines::default()),
         }
     }
@@ -56,7 +76,10 @@ impl Progress {
             Mode::Bars(multi) => {
                 let _ = multi.println(text);
             }
-            Mode::Plain => plain(text),
+            Mode::Plain => {
+                let mut lines = self.lines.lock().expect("progress lock");
+                self.plain(&mut lines, text);
+            }
         }
     }
 
@@ -74,8 +97,29 @@ impl Progress {
                     bar.set_message(truncate(line, 60));
                 }
             }
-            Mode::Plain => {
+            Mode::Plain if self.ci == Service::Plain => {
                 let _ = writeln!(std::io::stderr().lock(), "{text}");
+            }
+            Mode::Plain => {
+                let mut lines = self.lines.lock().expect("progress lock");
+                match &lines.open_group {
+                    None => {
+                        self.open_group(&mut lines, job);
+                        let _ = writeln!(std::io::stderr().lock(), "{text}");
+                    }
+                    Some(open) if open == job => {
+                        let _ = writeln!(std::io::stderr().lock(), "{text}");
+                    }
+                    Some(_) => match lines.held.iter_mut().find(|it| it.job == job) {
+                        Some(held) => held.lines.push(text),
+                        None => lines.held.push(Held {
+                            job: job.to_owned(),
+                            lines: vec![text],
+                            finished: false,
+                            after: Vec::new(),
+                        }),
+                    },
+                }
             }
         }
     }
@@ -105,8 +149,11 @@ impl Progress {
             }
             Mode::Plain if state.is_empty() => (),
             Mode::Plain => match item {
-                Item::Workload => plain(&format!("{key}: {state} ({done}/{total} updated)")),
-                Item::Migration => plain(&format!("{key}: {state}")),
+                Item::Workload => self.plain(
+                    &mut lines,
+                    &format!("{key}: {state} ({done}/{total} updated)"),
+                ),
+                Item::Migration => self.plain(&mut lines, &format!("{key}: {state}")),
             },
         }
     }
@@ -121,12 +168,31 @@ impl Progress {
                     bar.finish_with_message(state.to_owned());
                 }
             }
-            Mode::Plain => plain(&format!("{key}: {state}")),
+            Mode::Plain => {
+                let text = format!("{key}: {state}");
+                if lines.open_group.as_deref() == Some(key) {
+                    self.close_group(&mut lines);
+                } else if let Some(held) = lines.held.iter_mut().find(|it| it.job == key) {
+                    held.finished = true;
+                    held.after.push(stamped(&text));
+                    return;
+                }
+                self.flush_held(&mut lines);
+                self.plain(&mut lines, &text);
+            }
         }
     }
 
-    /// Clears the bars before the final report.
+    /// Clears the bars (or closes the CI log groups) before the final report.
     pub fn clear(&self) {
+        if let Mode::Plain = &self.mode {
+            let mut lines = self.lines.lock().expect("progress lock");
+            self.close_group(&mut lines);
+            for held in &mut lines.held {
+                held.finished = true;
+            }
+            self.flush_held(&mut lines);
+        }
         if let Mode::Bars(multi) = &self.mode {
             let lines = self.lines.lock().expect("progress lock");
             for bar in lines.bars.values() {
@@ -135,6 +201,58 @@ impl Progress {
                 }
             }
             let _ = multi.clear();
+        }
+    }
+}
+
+impl Progress {
+    fn open_group(&self, lines: &mut Lines, job: &str) {
+        if let Some(start) = self.ci.group_start(job, &format!("Migration {job}: log")) {
+            let _ = writeln!(std::io::stderr().lock(), "{start}");
+            lines.open_group = Some(job.to_owned());
+        }
+    }
+
+    /// A timestamped line; held while a CI group is open, so that the group holds only its log.
+    fn plain(&self, lines: &mut Lines, text: &str) {
+        let line = stamped(text);
+        if lines.open_group.is_some() {
+            lines.held_plain.push(line);
+        } else {
+            let _ = writeln!(std::io::stderr().lock(), "{line}");
+        }
+    }
+
+    fn close_group(&self, lines: &mut Lines) {
+        if let Some(job) = lines.open_group.take() {
+            let mut stderr = std::io::stderr().lock();
+            if let Some(end) = self.ci.group_end(&job) {
+                let _ = writeln!(stderr, "{end}");
+            }
+            for line in lines.held_plain.drain(..) {
+                let _ = writeln!(stderr, "{line}");
+            }
+        }
+    }
+
+    /// Prints held log lines once no group is open: finished migrations as whole groups, then
+    /// the first one still running as the new open group.
+    fn flush_held(&self, lines: &mut Lines) {
+        while lines.open_group.is_none() && !lines.held.is_empty() {
+            let held = lines.held.remove(0);
+            self.open_group(lines, &held.job);
+            let mut stderr = std::io::stderr().lock();
+            for line in &held.lines {
+                let _ = writeln!(stderr, "{line}");
+            }
+            drop(stderr);
+            if held.finished {
+                self.close_group(lines);
+                let mut stderr = std::io::stderr().lock();
+                for line in &held.after {
+                    let _ = writeln!(stderr, "{line}");
+                }
+            }
         }
     }
 }
@@ -160,9 +278,8 @@ fn new_bar(multi: &MultiProgress, key: &str, item: Item, total: u64) -> Progress
     bar
 }
 
-fn plain(text: &str) {
-    let now = jiff::Zoned::now().strftime("%H:%M:%S");
-    let _ = writeln!(std::io::stderr().lock(), "{now} {text}");
+fn stamped(text: &str) -> String {
+    format!("{} {text}", jiff::Zoned::now().strftime("%H:%M:%S"))
 }
 
 fn truncate(text: &str, width: usize) -> String {

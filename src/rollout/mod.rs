@@ -25,6 +25,7 @@ use tokio::time::Instant;
 
 use crate::output::progress::{Item, Progress};
 use crate::rollout::status::{Phase, Status};
+use crate::signals::Interrupt;
 use crate::workload::{Kind, ObjectId};
 
 /// A workload to watch and what its new pods run.
@@ -62,11 +63,13 @@ enum Update {
 }
 
 /// Watches every target until all are done or one fails; returns a verdict per target, in order.
+/// An interrupt stops the watch; the unfinished targets come back `Unfinished`.
 pub async fn watch(
     client: &Client,
     targets: &[Target],
     settings: Settings,
     progress: &Arc<Progress>,
+    interrupt: &Interrupt,
 ) -> Vec<Verdict> {
     let mut verdicts: Vec<Option<Verdict>> = vec![None; targets.len()];
     let mut last_status: Vec<Option<Status>> = vec![None; targets.len()];
@@ -111,7 +114,11 @@ pub async fn watch(
     let mut pods: HashMap<(String, String), Pod> = HashMap::new();
     let mut stuck_since: HashMap<(String, String), Instant> = HashMap::new();
     while verdicts.iter().any(Option::is_none) {
-        let update = match tokio::time::timeout_at(settings.deadline, streams.next()).await {
+        let next = tokio::select! {
+            next = tokio::time::timeout_at(settings.deadline, streams.next()) => next,
+            () = interrupt.wait() => break,
+        };
+        let update = match next {
             Ok(Some(update)) => update,
             Ok(None) | Err(_) => break,
         };

@@ -33,6 +33,12 @@ pub const REAL_CLUSTER: &str = "KUBECTL_UPDATE_E2E_KUBECONFIG";
 impl Cluster {
     /// Starts a cluster holding the given scenario files (relative to tests/it/scenarios).
     pub fn start(scenarios: &[&str]) -> Cluster {
+        Cluster::start_with(scenarios, |_| ())
+    }
+
+    /// Like [`Cluster::start`], with simulator options (faults, latency, an access log) changed
+    /// by `configure`; on a real cluster `configure` is not called.
+    pub fn start_with(scenarios: &[&str], configure: impl FnOnce(&mut Options)) -> Cluster {
         let dir = tempfile::tempdir().expect("a temporary directory");
         if let Some(kubeconfig) = std::env::var_os(REAL_CLUSTER) {
             let cluster = Cluster {
@@ -42,12 +48,13 @@ impl Cluster {
             cluster.reset(scenarios);
             return cluster;
         }
-        let options = Options {
+        let mut options = Options {
             time_scale: TIME_SCALE,
             kubeconfig_out: Some(dir.path().join("kubeconfig")),
             manifests: scenarios.iter().map(|it| scenario(it)).collect(),
             ..Options::default()
         };
+        configure(&mut options);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -124,6 +131,24 @@ impl Cluster {
         let mut cmd = assert_cmd::Command::new("kubectl");
         cmd.env("KUBECONFIG", self.kubeconfig())
             .env("KUBECACHEDIR", self.dir.path().join("kubectl-cache"));
+        run_with(cmd, args, None)
+    }
+
+    /// `kubectl apply -f -` of a YAML text, as the admin.
+    #[track_caller]
+    pub fn apply(&self, yaml: &str) {
+        let mut cmd = assert_cmd::Command::new("kubectl");
+        cmd.env("KUBECONFIG", self.kubeconfig())
+            .env("KUBECACHEDIR", self.dir.path().join("kubectl-cache"));
+        let res = run_with(cmd, &["apply", "-f", "-"], Some(yaml));
+        assert_eq!(res.code, 0, "kubectl apply: {}", res.render());
+    }
+
+    /// Runs kubectl with another kubeconfig (another identity).
+    pub fn kubectl_as(&self, kubeconfig: &Path, args: &[&str]) -> Run {
+        let mut cmd = assert_cmd::Command::new("kubectl");
+        cmd.env("KUBECONFIG", kubeconfig)
+            .env("KUBECACHEDIR", self.dir.path().join("kubectl-cache-as"));
         run_with(cmd, args, None)
     }
 

@@ -33,3 +33,53 @@ fn completions_are_fresh() {
         "stale generated files (regenerated outside CI: run `cargo test` and commit): {stale:?}"
     );
 }
+
+#[test]
+fn rbac_templates_are_fresh() {
+    let mut stale = Vec::new();
+    for (args, file) in [
+        (&["rbac", "--template"][..], "namespaced.yaml"),
+        (
+            &["rbac", "--template", "--cluster-wide"][..],
+            "cluster-wide.yaml",
+        ),
+        (
+            &[
+                "rbac",
+                "--template",
+                "--admission-policy",
+                "--allow-repository",
+                "registry.example.com/team/app",
+            ][..],
+            "with-admission-policy.yaml",
+        ),
+    ] {
+        let res = run(args);
+        assert_eq!(res.code, 0, "{}", res.render());
+        let path = repo_root().join("rbac").join(file);
+        if !ensure_file_contents(&path, &res.stdout) {
+            stale.push(path.display().to_string());
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "stale generated files (regenerated outside CI: run `cargo test` and commit): {stale:?}"
+    );
+}
+
+#[test]
+fn man_page_is_fresh() {
+    let res = run(&["man"]);
+    assert_eq!(res.code, 0, "{}", res.render());
+    assert!(res.stdout.starts_with(".ie"), "roff: {}", res.stdout);
+    assert!(
+        res.stdout.contains(r"\-\-classifier"),
+        "documents --classifier"
+    );
+    let path = repo_root().join("man/kubectl-update.1");
+    assert!(
+        ensure_file_contents(&path, &res.stdout),
+        "stale generated file {} (regenerated outside CI: run `cargo test` and commit)",
+        path.display()
+    );
+}

@@ -1,8 +1,17 @@
 //! The one integration-test binary: drives the real `kubectl-update` binary (and, for live tests,
 //! the simulated cluster under `tests/fake-cluster`) and checks exit codes, output and state.
 
+mod bench;
+mod catalogue;
+mod ci;
 mod cluster;
+mod faults;
 mod generated;
+mod kubectl;
 mod live;
+mod lock;
 mod offline;
+mod privilege;
+mod schema;
+mod signals;
 mod support;

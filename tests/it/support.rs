@@ -25,13 +25,19 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The binary with a clean environment: no kubeconfig, no colour, no KUBECTL_UPDATE_* variables.
+/// The binary with a clean environment: no kubeconfig, no colour, no KUBECTL_UPDATE_* variables,
+/// and no CI service (the tests run on GitHub Actions too).
 pub fn command() -> Command {
     let mut command =
         Command::cargo_bin("kubectl-update").expect("the kubectl-update binary is built");
     command.current_dir(repo_root());
     for (key, _) in std::env::vars() {
-        if key.starts_with("KUBECTL_UPDATE_") || key == "KUBECONFIG" || key.starts_with("CLICOLOR")
+        let ci_service =
+            ["GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITLAB_CI"].contains(&key.as_str());
+        if key.starts_with("KUBECTL_UPDATE_")
+            || key == "KUBECONFIG"
+            || key.starts_with("CLICOLOR")
+            || ci_service
         {
             command.env_remove(key);
         }

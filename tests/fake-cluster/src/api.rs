@@ -5,18 +5,20 @@ use std::sync::Arc;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use bytes::Bytes;
-use http::{Method, Response};
+use http::Response;
 use serde_json::{Value, json};
 
 use crate::{
+    admission,
     auth::UserInfo,
     errors::{ApiError, Cause},
     logs,
+    managed::{self, Manager},
     patch::{self, PatchType},
     protobuf, reviews,
     selector::{FieldSelector, LabelSelector},
     server::{Body, Query, ResourceRequest, State, json_response},
-    storage::{DeleteOptions, Propagation, WriteMode},
+    storage::{DeleteOptions, Propagation, Storage, WriteMode},
     table, watch,
 };
 
@@ -28,12 +30,36 @@ pub struct Context<'a> {
     pub query: &'a Query,
     pub content_type: &'a str,
     pub accept: &'a str,
-    pub method: &'a Method,
+    pub user_agent: &'a str,
+}
+
+impl Context<'_> {
+    /// `fieldManager`, else the User-Agent's program name, as the real server defaults it.
+    pub fn manager(&self) -> Manager {
+        let name = match self.query.get("fieldManager").filter(|m| !m.is_empty()) {
+            Some(m) => m.to_string(),
+            None => {
+                let prefix = self.user_agent.split('/').next().unwrap_or_default().trim();
+                if prefix.is_empty() {
+                    "unknown".to_string()
+                } else {
+                    prefix.to_string()
+                }
+            }
+        };
+        let subresource = (!self.req.subresource.is_empty()).then(|| self.req.subresource.clone());
+        Manager { name, subresource }
+    }
 }
 
 /// Parses `dryRun`.
 pub fn dry_run(query: &Query) -> Result<bool, ApiError> {
-    let values: Vec<&str> = query.0.iter().filter(|(k, _)| k == "dryRun").map(|(_, v)| v.as_str()).collect();
+    let values: Vec<&str> = query
+        .0
+        .iter()
+        .filter(|(k, _)| k == "dryRun")
+        .map(|(_, v)| v.as_str())
+        .collect();
     match values.as_slice() {
         [] => Ok(false),
         ["All"] => Ok(true),
@@ -51,15 +77,20 @@ pub fn decode_body(content_type: &str, body: &[u8]) -> Result<Value, ApiError> {
     }
     if ct == "application/yaml" {
         let text = std::str::from_utf8(body).map_err(|e| ApiError::bad_request(e.to_string()))?;
-        return serde_saphyr::from_str(text).map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")));
+        return serde_saphyr::from_str(text)
+            .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")));
     }
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}")))
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}"))
+    })
 }
 
 fn check_type(ctx: &Context<'_>, body: &Value) -> Result<(), ApiError> {
     let def = ctx.req.def;
-    if let Some(av) = body.get("apiVersion").and_then(Value::as_str).filter(|s| !s.is_empty())
+    if let Some(av) = body
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
         && av != def.api_version()
     {
         return Err(ApiError::bad_request(format!(
@@ -67,10 +98,16 @@ fn check_type(ctx: &Context<'_>, body: &Value) -> Result<(), ApiError> {
             def.api_version()
         )));
     }
-    if let Some(kind) = body.get("kind").and_then(Value::as_str).filter(|s| !s.is_empty())
+    if let Some(kind) = body
+        .get("kind")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
         && kind != def.kind
     {
-        return Err(ApiError::bad_request(format!("the kind in the data ({kind}) does not match the expected kind ({})", def.kind)));
+        return Err(ApiError::bad_request(format!(
+            "the kind in the data ({kind}) does not match the expected kind ({})",
+            def.kind
+        )));
     }
     Ok(())
 }
@@ -96,8 +133,8 @@ pub async fn serve(ctx: Context<'_>, body: Bytes) -> Result<Response<Body>, ApiE
         }
         ("create", "") => create(&ctx, &body),
         ("update", "scale") | ("patch", "scale") => write_scale(&ctx, &body),
-        ("update", sub) if matches!(sub, "" | "status" | "finalize" | "ephemeralcontainers") => update(&ctx, &body),
-        ("patch", sub) if matches!(sub, "" | "status" | "ephemeralcontainers") => patch(&ctx, &body),
+        ("update", "" | "status" | "finalize" | "ephemeralcontainers") => update(&ctx, &body),
+        ("patch", "" | "status" | "ephemeralcontainers") => patch(&ctx, &body),
         ("delete", "") => delete(&ctx, &body),
         ("deletecollection", "") => delete_collection(&ctx, &body),
         _ => Err(ApiError::method_not_allowed()),
@@ -106,9 +143,22 @@ pub async fn serve(ctx: Context<'_>, body: Bytes) -> Result<Response<Body>, ApiE
 
 fn get(ctx: &Context<'_>) -> Result<Response<Body>, ApiError> {
     let storage = ctx.state.storage();
-    let obj = storage.get(ctx.req.def, &ctx.req.namespace, &ctx.req.name).ok_or_else(|| ApiError::not_found(ctx.req.def, &ctx.req.name))?;
+    let obj = storage
+        .get(ctx.req.def, &ctx.req.namespace, &ctx.req.name)
+        .ok_or_else(|| ApiError::not_found(ctx.req.def, &ctx.req.name))?;
     if table::wants_table(ctx.accept) {
-        return Ok(json_response(200, &table::render(ctx.req.def, std::slice::from_ref(obj), storage.current_rv(), None)));
+        return Ok(json_response(
+            200,
+            &table::render(
+                ctx.req.def,
+                std::slice::from_ref(obj),
+                storage.current_rv(),
+                None,
+            ),
+        ));
+    }
+    if table::wants_metadata(ctx.accept) {
+        return Ok(json_response(200, &table::partial(obj)));
     }
     Ok(json_response(200, obj))
 }
@@ -120,15 +170,32 @@ struct ContinueToken {
 }
 
 /// Filters by the request's selectors, in storage order.
-pub fn selected<'v>(ctx: &Context<'_>, objects: Vec<&'v Value>) -> Result<Vec<&'v Value>, ApiError> {
-    let labels = LabelSelector::parse(ctx.query.get("labelSelector").unwrap_or("")).map_err(ApiError::bad_request)?;
-    let fields = FieldSelector::parse(ctx.query.get("fieldSelector").unwrap_or(""), ctx.req.def.plural).map_err(ApiError::bad_request)?;
-    Ok(objects.into_iter().filter(|o| labels.matches_object(o) && fields.matches(o)).collect())
+pub fn selected<'v>(
+    ctx: &Context<'_>,
+    objects: Vec<&'v Value>,
+) -> Result<Vec<&'v Value>, ApiError> {
+    let labels = LabelSelector::parse(ctx.query.get("labelSelector").unwrap_or(""))
+        .map_err(ApiError::bad_request)?;
+    let fields = FieldSelector::parse(
+        ctx.query.get("fieldSelector").unwrap_or(""),
+        ctx.req.def.plural,
+    )
+    .map_err(ApiError::bad_request)?;
+    Ok(objects
+        .into_iter()
+        .filter(|o| labels.matches_object(o) && fields.matches(o))
+        .collect())
 }
 
 fn key_of(o: &Value) -> String {
-    let ns = o.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or_default();
-    let name = o.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
+    let ns = o
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let name = o
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     format!("{ns}/{name}")
 }
 
@@ -147,20 +214,48 @@ fn list(ctx: &Context<'_>) -> Result<Response<Body>, ApiError> {
         rv = parsed.rv;
         items.retain(|o| key_of(o) > parsed.start);
     }
-    let limit = ctx.query.get("limit").and_then(|l| l.parse::<usize>().ok()).filter(|l| *l > 0);
+    let limit = ctx
+        .query
+        .get("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .filter(|l| *l > 0);
     let mut meta = json!({"resourceVersion": rv.to_string()});
     if let Some(limit) = limit
         && items.len() > limit
     {
         let remaining = items.len() - limit;
         items.truncate(limit);
-        let token = ContinueToken { rv, start: key_of(items[limit - 1]) };
-        meta["continue"] = json!(URL_SAFE_NO_PAD.encode(serde_json::to_vec(&token).unwrap_or_default()));
+        let token = ContinueToken {
+            rv,
+            start: key_of(items[limit - 1]),
+        };
+        meta["continue"] =
+            json!(URL_SAFE_NO_PAD.encode(serde_json::to_vec(&token).unwrap_or_default()));
         meta["remainingItemCount"] = json!(remaining);
     }
+    // Serialize outside the lock: the controller tick needs it too.
+    let items: Vec<Value> = items.into_iter().cloned().collect();
+    drop(storage);
     if table::wants_table(ctx.accept) {
-        let owned: Vec<Value> = items.into_iter().cloned().collect();
-        return Ok(json_response(200, &table::render(def, &owned, rv, meta.get("continue").and_then(Value::as_str))));
+        return Ok(json_response(
+            200,
+            &table::render(
+                def,
+                &items,
+                rv,
+                meta.get("continue").and_then(Value::as_str),
+            ),
+        ));
+    }
+    if table::wants_metadata(ctx.accept) {
+        let items: Vec<Value> = items.iter().map(table::partial).collect();
+        let list = json!({
+            "kind": "PartialObjectMetadataList",
+            "apiVersion": "meta.k8s.io/v1",
+            "metadata": meta,
+            "items": items,
+        });
+        return Ok(json_response(200, &list));
     }
     let list = json!({
         "kind": format!("{}List", def.kind),
@@ -176,12 +271,77 @@ fn create(ctx: &Context<'_>, body: &[u8]) -> Result<Response<Body>, ApiError> {
     check_type(ctx, &object)?;
     let dry = dry_run(ctx.query)?;
     let mut storage = ctx.state.storage();
-    let created = storage.create(ctx.req.def, &ctx.req.namespace, object, dry)?;
-    Ok(json_response(201, &created))
+    let manager = ctx.manager();
+    let mut warnings = Vec::new();
+    if admission::active(&storage) {
+        let preview = storage.create_by(
+            ctx.req.def,
+            &ctx.req.namespace,
+            object.clone(),
+            true,
+            Some(&manager),
+        )?;
+        warnings = admit(ctx, &storage, "CREATE", Some(&preview), None, dry)?;
+    }
+    let created =
+        storage.create_by(ctx.req.def, &ctx.req.namespace, object, dry, Some(&manager))?;
+    Ok(with_warnings(json_response(201, &created), &warnings))
+}
+
+/// Runs ValidatingAdmissionPolicies for a write; returns `Warn` warnings or the denial.
+fn admit(
+    ctx: &Context<'_>,
+    storage: &Storage,
+    operation: &'static str,
+    object: Option<&Value>,
+    old: Option<&Value>,
+    dry: bool,
+) -> Result<Vec<String>, ApiError> {
+    let name = object
+        .or(old)
+        .and_then(|o| o.pointer("/metadata/name"))
+        .and_then(Value::as_str)
+        .unwrap_or(&ctx.req.name)
+        .to_string();
+    let namespace = object
+        .or(old)
+        .and_then(|o| o.pointer("/metadata/namespace"))
+        .and_then(Value::as_str)
+        .unwrap_or(&ctx.req.namespace)
+        .to_string();
+    admission::admit(
+        storage,
+        &admission::Request {
+            def: ctx.req.def,
+            subresource: &ctx.req.subresource,
+            namespace: &namespace,
+            name: &name,
+            operation,
+            object,
+            old_object: old,
+            user: ctx.user,
+            dry_run: dry,
+        },
+    )
+}
+
+/// Adds `Warning: 299 - "..."` headers.
+fn with_warnings(mut response: Response<Body>, warnings: &[String]) -> Response<Body> {
+    for w in warnings {
+        let value = format!("299 - {}", serde_json::Value::String(w.clone()));
+        if let Ok(v) = http::HeaderValue::from_str(&value) {
+            response.headers_mut().append("warning", v);
+        }
+    }
+    response
 }
 
 fn mode(sub: &str) -> WriteMode {
-    if sub == "status" { WriteMode::Status } else { WriteMode::Main }
+    if sub == "status" {
+        WriteMode::Status
+    } else {
+        WriteMode::Main
+    }
 }
 
 fn update(ctx: &Context<'_>, body: &[u8]) -> Result<Response<Body>, ApiError> {
@@ -190,27 +350,70 @@ fn update(ctx: &Context<'_>, body: &[u8]) -> Result<Response<Body>, ApiError> {
     let dry = dry_run(ctx.query)?;
     let mut storage = ctx.state.storage();
     let req = ctx.req;
-    let updated = storage.update(req.def, &req.namespace, &req.name, object, mode(&req.subresource), dry)?;
-    Ok(json_response(200, &updated))
+    let manager = ctx.manager();
+    let mut warnings = Vec::new();
+    if admission::active(&storage) {
+        let current = storage.get(req.def, &req.namespace, &req.name).cloned();
+        let preview = storage.update_by(
+            req.def,
+            &req.namespace,
+            &req.name,
+            object.clone(),
+            mode(&req.subresource),
+            true,
+            Some(&manager),
+        )?;
+        warnings = admit(
+            ctx,
+            &storage,
+            "UPDATE",
+            Some(&preview),
+            current.as_ref(),
+            dry,
+        )?;
+    }
+    let updated = storage.update_by(
+        req.def,
+        &req.namespace,
+        &req.name,
+        object,
+        mode(&req.subresource),
+        dry,
+        Some(&manager),
+    )?;
+    Ok(with_warnings(json_response(200, &updated), &warnings))
 }
 
 fn patch(ctx: &Context<'_>, body: &[u8]) -> Result<Response<Body>, ApiError> {
     let req = ctx.req;
-    let kind = PatchType::from_content_type(ctx.content_type).ok_or_else(|| ApiError::unsupported_media_type(ctx.content_type))?;
+    let kind = PatchType::from_content_type(ctx.content_type)
+        .ok_or_else(|| ApiError::unsupported_media_type(ctx.content_type))?;
     let dry = dry_run(ctx.query)?;
     let options_invalid = |cause: Cause| ApiError {
         code: 422,
         reason: "Invalid",
-        message: format!("PatchOptions.meta.k8s.io \"\" is invalid: {}", cause.render()),
-        details: Some(json!({"group": "meta.k8s.io", "kind": "PatchOptions", "causes": [{"reason": cause.reason, "message": cause.message, "field": cause.field}]})),
+        message: format!(
+            "PatchOptions.meta.k8s.io \"\" is invalid: {}",
+            cause.render()
+        ),
+        details: Some(
+            json!({"group": "meta.k8s.io", "kind": "PatchOptions", "causes": [{"reason": cause.reason, "message": cause.message, "field": cause.field}]}),
+        ),
     };
     if kind == PatchType::Apply && ctx.query.get("fieldManager").is_none_or(str::is_empty) {
-        return Err(options_invalid(Cause { reason: "FieldValueRequired", field: "fieldManager".into(), message: "Required value: is required for apply patch".into() }));
+        return Err(options_invalid(Cause {
+            reason: "FieldValueRequired",
+            field: "fieldManager".into(),
+            message: "Required value: is required for apply patch".into(),
+        }));
     }
     if kind != PatchType::Apply && ctx.query.get("force").is_some() {
-        return Err(options_invalid(Cause::forbidden("force", "may not be specified for non-apply patch")));
+        return Err(options_invalid(Cause::forbidden(
+            "force",
+            "may not be specified for non-apply patch",
+        )));
     }
-    let patch_doc = patch::parse_body(kind, body).map_err(|e| ApiError::bad_request(e))?;
+    let patch_doc = patch::parse_body(kind, body).map_err(ApiError::bad_request)?;
     let mut storage = ctx.state.storage();
     let Some(current) = storage.get(req.def, &req.namespace, &req.name).cloned() else {
         if kind == PatchType::Apply && req.subresource.is_empty() {
@@ -219,8 +422,22 @@ fn patch(ctx: &Context<'_>, body: &[u8]) -> Result<Response<Body>, ApiError> {
                 object["metadata"] = json!({});
             }
             object["metadata"]["name"] = json!(req.name);
+            let fields = managed::record_apply(
+                &json!({}),
+                &object,
+                &object,
+                &ctx.manager(),
+                &req.def.api_version(),
+                true,
+            )?;
+            object["metadata"]["managedFields"] = fields;
+            let mut warnings = Vec::new();
+            if admission::active(&storage) {
+                let preview = storage.create(req.def, &req.namespace, object.clone(), true)?;
+                warnings = admit(ctx, &storage, "CREATE", Some(&preview), None, dry)?;
+            }
             let created = storage.create(req.def, &req.namespace, object, dry)?;
-            return Ok(json_response(201, &created));
+            return Ok(with_warnings(json_response(201, &created), &warnings));
         }
         return Err(ApiError::not_found(req.def, &req.name));
     };
@@ -228,17 +445,55 @@ fn patch(ctx: &Context<'_>, body: &[u8]) -> Result<Response<Body>, ApiError> {
         check_type(ctx, &patch_doc)?;
     }
     let mut patched = patch::apply(kind, &current, &patch_doc).map_err(|e| match kind {
-        PatchType::Json => ApiError::new(422, "Invalid", format!("the server rejected our request due to an error in our request: {e}")),
+        PatchType::Json => ApiError::new(
+            422,
+            "Invalid",
+            format!("the server rejected our request due to an error in our request: {e}"),
+        ),
         _ => ApiError::bad_request(e),
     })?;
-    if kind == PatchType::Apply {
+    let manager = if kind == PatchType::Apply {
         // Apply owns the fields it sets; the stored resourceVersion is not a precondition.
         if patch_doc.pointer("/metadata/resourceVersion").is_none() {
             patched["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"].clone();
         }
+        let force = ctx.query.flag("force");
+        let fields = managed::record_apply(
+            &current,
+            &patch_doc,
+            &patched,
+            &ctx.manager(),
+            &req.def.api_version(),
+            force,
+        )?;
+        patched["metadata"]["managedFields"] = fields;
+        None
+    } else {
+        Some(ctx.manager())
+    };
+    let mut warnings = Vec::new();
+    if admission::active(&storage) {
+        let preview = storage.update_by(
+            req.def,
+            &req.namespace,
+            &req.name,
+            patched.clone(),
+            mode(&req.subresource),
+            true,
+            manager.as_ref(),
+        )?;
+        warnings = admit(ctx, &storage, "UPDATE", Some(&preview), Some(&current), dry)?;
     }
-    let updated = storage.update(req.def, &req.namespace, &req.name, patched, mode(&req.subresource), dry)?;
-    Ok(json_response(200, &updated))
+    let updated = storage.update_by(
+        req.def,
+        &req.namespace,
+        &req.name,
+        patched,
+        mode(&req.subresource),
+        dry,
+        manager.as_ref(),
+    )?;
+    Ok(with_warnings(json_response(200, &updated), &warnings))
 }
 
 fn scale_of(obj: &Value) -> Value {
@@ -264,7 +519,9 @@ fn scale_of(obj: &Value) -> Value {
 
 fn get_scale(ctx: &Context<'_>) -> Result<Response<Body>, ApiError> {
     let storage = ctx.state.storage();
-    let obj = storage.get(ctx.req.def, &ctx.req.namespace, &ctx.req.name).ok_or_else(|| ApiError::not_found(ctx.req.def, &ctx.req.name))?;
+    let obj = storage
+        .get(ctx.req.def, &ctx.req.namespace, &ctx.req.name)
+        .ok_or_else(|| ApiError::not_found(ctx.req.def, &ctx.req.name))?;
     Ok(json_response(200, &scale_of(obj)))
 }
 
@@ -272,41 +529,93 @@ fn write_scale(ctx: &Context<'_>, body: &[u8]) -> Result<Response<Body>, ApiErro
     let req = ctx.req;
     let dry = dry_run(ctx.query)?;
     let mut storage = ctx.state.storage();
-    let current = storage.get(req.def, &req.namespace, &req.name).cloned().ok_or_else(|| ApiError::not_found(req.def, &req.name))?;
+    let current = storage
+        .get(req.def, &req.namespace, &req.name)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(req.def, &req.name))?;
     let scale = scale_of(&current);
     let new_scale = if req.verb == "patch" {
-        let kind = PatchType::from_content_type(ctx.content_type).ok_or_else(|| ApiError::unsupported_media_type(ctx.content_type))?;
+        let kind = PatchType::from_content_type(ctx.content_type)
+            .ok_or_else(|| ApiError::unsupported_media_type(ctx.content_type))?;
         let doc = patch::parse_body(kind, body).map_err(ApiError::bad_request)?;
         patch::apply(kind, &scale, &doc).map_err(ApiError::bad_request)?
     } else {
         decode_body(ctx.content_type, body)?
     };
-    let replicas = new_scale.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(0);
+    let replicas = new_scale
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
     if replicas < 0 {
         return Err(ApiError {
             code: 422,
             reason: "Invalid",
-            message: format!("Scale.autoscaling \"{}\" is invalid: spec.replicas: Invalid value: {replicas}: must be greater than or equal to 0", req.name),
-            details: Some(json!({"name": req.name, "group": "autoscaling", "kind": "Scale", "causes": [{"reason": "FieldValueInvalid", "message": format!("Invalid value: {replicas}: must be greater than or equal to 0"), "field": "spec.replicas"}]})),
+            message: format!(
+                "Scale.autoscaling \"{}\" is invalid: spec.replicas: Invalid value: {replicas}: must be greater than or equal to 0",
+                req.name
+            ),
+            details: Some(
+                json!({"name": req.name, "group": "autoscaling", "kind": "Scale", "causes": [{"reason": "FieldValueInvalid", "message": format!("Invalid value: {replicas}: must be greater than or equal to 0"), "field": "spec.replicas"}]}),
+            ),
         });
     }
     let mut object = current.clone();
     object["spec"]["replicas"] = json!(replicas);
-    let rv = new_scale.pointer("/metadata/resourceVersion").cloned().unwrap_or(Value::Null);
-    object["metadata"]["resourceVersion"] = if rv.as_str().is_some_and(|s| !s.is_empty()) { rv } else { current["metadata"]["resourceVersion"].clone() };
-    let updated = storage.update(req.def, &req.namespace, &req.name, object, WriteMode::Main, dry)?;
-    Ok(json_response(200, &scale_of(&updated)))
+    let rv = new_scale
+        .pointer("/metadata/resourceVersion")
+        .cloned()
+        .unwrap_or(Value::Null);
+    object["metadata"]["resourceVersion"] = if rv.as_str().is_some_and(|s| !s.is_empty()) {
+        rv
+    } else {
+        current["metadata"]["resourceVersion"].clone()
+    };
+    let mut warnings = Vec::new();
+    if admission::active(&storage) {
+        let preview = storage.update_by(
+            req.def,
+            &req.namespace,
+            &req.name,
+            object.clone(),
+            WriteMode::Main,
+            true,
+            Some(&ctx.manager()),
+        )?;
+        let (new, old) = (scale_of(&preview), scale_of(&current));
+        warnings = admit(ctx, &storage, "UPDATE", Some(&new), Some(&old), dry)?;
+    }
+    let updated = storage.update_by(
+        req.def,
+        &req.namespace,
+        &req.name,
+        object,
+        WriteMode::Main,
+        dry,
+        Some(&ctx.manager()),
+    )?;
+    Ok(with_warnings(
+        json_response(200, &scale_of(&updated)),
+        &warnings,
+    ))
 }
 
 /// Reads DeleteOptions from the body, falling back to query parameters.
 fn delete_options(ctx: &Context<'_>, body: &[u8]) -> Result<DeleteOptions, ApiError> {
-    let doc: Value = if body.iter().all(u8::is_ascii_whitespace) { json!({}) } else { decode_body(ctx.content_type, body)? };
+    let doc: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        json!({})
+    } else {
+        decode_body(ctx.content_type, body)?
+    };
     let from_query = doc.as_object().is_none_or(|m| m.is_empty());
     let get = |key: &str| -> Option<String> {
         if from_query {
             ctx.query.get(key).map(str::to_string)
         } else {
-            doc.get(key).and_then(|v| v.as_str().map(str::to_string).or_else(|| (!v.is_null()).then(|| v.to_string())))
+            doc.get(key).and_then(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .or_else(|| (!v.is_null()).then(|| v.to_string()))
+            })
         }
     };
     let propagation = match get("propagationPolicy").as_deref() {
@@ -327,13 +636,23 @@ fn delete_options(ctx: &Context<'_>, body: &[u8]) -> Result<DeleteOptions, ApiEr
     let dry = if from_query {
         dry_run(ctx.query)?
     } else {
-        doc.get("dryRun").and_then(Value::as_array).is_some_and(|a| a.iter().any(|v| v == "All")) || dry_run(ctx.query)?
+        doc.get("dryRun")
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.iter().any(|v| v == "All"))
+            || dry_run(ctx.query)?
     };
     Ok(DeleteOptions {
         propagation,
-        precondition_uid: doc.pointer("/preconditions/uid").and_then(Value::as_str).map(str::to_string),
-        precondition_rv: doc.pointer("/preconditions/resourceVersion").and_then(Value::as_str).map(str::to_string),
+        precondition_uid: doc
+            .pointer("/preconditions/uid")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        precondition_rv: doc
+            .pointer("/preconditions/resourceVersion")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         dry_run: dry,
+        grace_period: get("gracePeriodSeconds").and_then(|g| g.parse().ok()),
     })
 }
 
@@ -341,15 +660,24 @@ fn delete(ctx: &Context<'_>, body: &[u8]) -> Result<Response<Body>, ApiError> {
     let req = ctx.req;
     let opts = delete_options(ctx, body)?;
     let mut storage = ctx.state.storage();
+    if admission::active(&storage)
+        && let Some(current) = storage.get(req.def, &req.namespace, &req.name).cloned()
+    {
+        admit(ctx, &storage, "DELETE", None, Some(&current), opts.dry_run)?;
+    }
     let deleted = storage.delete(req.def, &req.namespace, &req.name, &opts)?;
     if deleted.pending || req.def.delete_returns_object {
         return Ok(json_response(200, &deleted.object));
     }
-    let mut details = json!({"name": req.name, "kind": req.def.plural, "uid": deleted.object["metadata"]["uid"]});
+    let mut details =
+        json!({"name": req.name, "kind": req.def.plural, "uid": deleted.object["metadata"]["uid"]});
     if !req.def.group.is_empty() {
         details["group"] = json!(req.def.group);
     }
-    Ok(json_response(200, &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details})))
+    Ok(json_response(
+        200,
+        &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}),
+    ))
 }
 
 fn delete_collection(ctx: &Context<'_>, body: &[u8]) -> Result<Response<Body>, ApiError> {
@@ -361,13 +689,24 @@ fn delete_collection(ctx: &Context<'_>, body: &[u8]) -> Result<Response<Body>, A
         .into_iter()
         .map(|o| {
             (
-                o.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or_default().to_string(),
-                o.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string(),
+                o.pointer("/metadata/namespace")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                o.pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
             )
         })
         .collect();
     let mut items = Vec::new();
     for (ns, name) in targets {
+        if admission::active(&storage)
+            && let Some(current) = storage.get(req.def, &ns, &name).cloned()
+        {
+            admit(ctx, &storage, "DELETE", None, Some(&current), opts.dry_run)?;
+        }
         if let Ok(d) = storage.delete(req.def, &ns, &name, &opts) {
             items.push(d.object);
         }

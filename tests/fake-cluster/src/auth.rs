@@ -24,11 +24,19 @@ impl UserInfo {
         if name != "system:anonymous" && !groups.iter().any(|g| g == "system:authenticated") {
             groups.push("system:authenticated".into());
         }
-        UserInfo { name: name.to_string(), uid: String::new(), groups }
+        UserInfo {
+            name: name.to_string(),
+            uid: String::new(),
+            groups,
+        }
     }
 
     pub fn anonymous() -> UserInfo {
-        UserInfo { name: "system:anonymous".into(), uid: String::new(), groups: vec!["system:unauthenticated".into()] }
+        UserInfo {
+            name: "system:anonymous".into(),
+            uid: String::new(),
+            groups: vec!["system:unauthenticated".into()],
+        }
     }
 
     pub fn is_master(&self) -> bool {
@@ -72,7 +80,14 @@ pub fn random_token() -> String {
 impl Authenticator {
     /// Registers a static token for `user`.
     pub fn register(&mut self, token: &str, user: UserInfo) {
-        self.tokens.insert(token.to_string(), TokenEntry { user, expires: None, service_account: None });
+        self.tokens.insert(
+            token.to_string(),
+            TokenEntry {
+                user,
+                expires: None,
+                service_account: None,
+            },
+        );
     }
 
     /// Resolves a bearer token; `None` means 401.
@@ -133,10 +148,16 @@ impl Authenticator {
             TokenEntry {
                 user,
                 expires: Some(exp),
-                service_account: Some((namespace.to_string(), name.to_string(), sa_uid.to_string())),
+                service_account: Some((
+                    namespace.to_string(),
+                    name.to_string(),
+                    sa_uid.to_string(),
+                )),
             },
         );
-        let expiry = jiff::Timestamp::from_second(exp).map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()).unwrap_or_default();
+        let expiry = jiff::Timestamp::from_second(exp)
+            .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+            .unwrap_or_default();
         (token, expiry)
     }
 }
@@ -149,18 +170,32 @@ mod tests {
     fn service_account_tokens_die_with_the_account() {
         let mut storage = Storage::new(10);
         let ns = resources::by_plural("namespaces").unwrap();
-        storage.create(ns, "", json!({"metadata": {"name": "prod"}}), false).unwrap();
+        storage
+            .create(ns, "", json!({"metadata": {"name": "prod"}}), false)
+            .unwrap();
         let sa_def = resources::by_plural("serviceaccounts").unwrap();
-        let sa = storage.create(sa_def, "prod", json!({"metadata": {"name": "deployer"}}), false).unwrap();
+        let sa = storage
+            .create(
+                sa_def,
+                "prod",
+                json!({"metadata": {"name": "deployer"}}),
+                false,
+            )
+            .unwrap();
         let uid = sa["metadata"]["uid"].as_str().unwrap();
         let mut auth = Authenticator::default();
         let (token, _) = auth.issue_service_account_token("prod", "deployer", uid, &[], 600);
         let user = auth.authenticate(&token, &storage).unwrap();
         assert_eq!(user.name, "system:serviceaccount:prod:deployer");
-        assert!(user.groups.contains(&"system:serviceaccounts:prod".to_string()));
+        assert!(
+            user.groups
+                .contains(&"system:serviceaccounts:prod".to_string())
+        );
         let (expired, _) = auth.issue_service_account_token("prod", "deployer", uid, &[], -1);
         assert!(auth.authenticate(&expired, &storage).is_none());
-        storage.delete(sa_def, "prod", "deployer", &Default::default()).unwrap();
+        storage
+            .delete(sa_def, "prod", "deployer", &Default::default())
+            .unwrap();
         assert!(auth.authenticate(&token, &storage).is_none());
         assert!(auth.authenticate("nope", &storage).is_none());
     }

@@ -18,7 +18,9 @@ fn default(map: &mut Map<String, Value>, key: &str, value: Value) {
 }
 
 fn child<'a>(map: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {
-    let entry = map.entry(key.to_string()).or_insert_with(|| Value::Object(Map::new()));
+    let entry = map
+        .entry(key.to_string())
+        .or_insert_with(|| Value::Object(Map::new()));
     obj(entry)
 }
 
@@ -38,7 +40,11 @@ fn container_defaults(c: &mut Value) {
     let c = obj(c);
     default(c, "terminationMessagePath", json!("/dev/termination-log"));
     default(c, "terminationMessagePolicy", json!("File"));
-    let image = c.get("image").and_then(Value::as_str).unwrap_or_default().to_string();
+    let image = c
+        .get("image")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     default(c, "imagePullPolicy", json!(image_pull_policy(&image)));
     default(c, "resources", json!({}));
     if let Some(Value::Array(ports)) = c.get_mut("ports") {
@@ -133,9 +139,15 @@ pub fn apply(resource: &str, object: &mut Value) {
         "jobs" => {
             job_spec(child(root, "spec"));
             // Empty Job labels become the template's labels.
-            let template_labels = root.get("spec").and_then(|s| s.pointer("/template/metadata/labels")).cloned();
+            let template_labels = root
+                .get("spec")
+                .and_then(|s| s.pointer("/template/metadata/labels"))
+                .cloned();
             let meta = child(root, "metadata");
-            if meta.get("labels").and_then(Value::as_object).is_none_or(Map::is_empty)
+            if meta
+                .get("labels")
+                .and_then(Value::as_object)
+                .is_none_or(Map::is_empty)
                 && let Some(labels) = template_labels
             {
                 meta.insert("labels".into(), labels);
@@ -157,7 +169,13 @@ pub fn apply(resource: &str, object: &mut Value) {
             pod_spec(spec);
             let s = obj(spec);
             default(s, "serviceAccountName", json!("default"));
-            default(s, "serviceAccount", s.get("serviceAccountName").cloned().unwrap_or(json!("default")));
+            default(
+                s,
+                "serviceAccount",
+                s.get("serviceAccountName")
+                    .cloned()
+                    .unwrap_or(json!("default")),
+            );
             default(s, "enableServiceLinks", json!(true));
             default(s, "priority", json!(0));
             default(s, "preemptionPolicy", json!("PreemptLowerPriority"));
@@ -171,7 +189,11 @@ pub fn apply(resource: &str, object: &mut Value) {
             );
         }
         "namespaces" => {
-            let name = root.pointer("/metadata/name").cloned().unwrap_or(json!(""));
+            let name = root
+                .get("metadata")
+                .and_then(|m| m.get("name"))
+                .cloned()
+                .unwrap_or(json!(""));
             let labels = child(child(root, "metadata"), "labels");
             labels.insert("kubernetes.io/metadata.name".into(), name);
             default(child(root, "spec"), "finalizers", json!(["kubernetes"]));
@@ -207,7 +229,11 @@ fn job_spec(spec: &mut Map<String, Value>) {
     default(spec, "completionMode", json!("NonIndexed"));
     default(spec, "suspend", json!(false));
     default(spec, "manualSelector", json!(false));
-    let replacement = if spec.get("podFailurePolicy").is_some_and(|v| !v.is_null()) { "Failed" } else { "TerminatingOrFailed" };
+    let replacement = if spec.get("podFailurePolicy").is_some_and(|v| !v.is_null()) {
+        "Failed"
+    } else {
+        "TerminatingOrFailed"
+    };
     default(spec, "podReplacementPolicy", json!(replacement));
     template(spec);
 }

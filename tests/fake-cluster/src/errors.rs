@@ -15,7 +15,11 @@ pub struct Cause {
 
 impl Cause {
     pub fn required(field: impl Into<String>) -> Cause {
-        Cause { reason: "FieldValueRequired", field: field.into(), message: "Required value".into() }
+        Cause {
+            reason: "FieldValueRequired",
+            field: field.into(),
+            message: "Required value".into(),
+        }
     }
 
     pub fn invalid(field: impl Into<String>, value: &Value, detail: &str) -> Cause {
@@ -31,12 +35,20 @@ impl Cause {
         Cause {
             reason: "FieldValueNotSupported",
             field: field.into(),
-            message: format!("Unsupported value: {}: supported values: {}", render_value(value), valid.join(", ")),
+            message: format!(
+                "Unsupported value: {}: supported values: {}",
+                render_value(value),
+                valid.join(", ")
+            ),
         }
     }
 
     pub fn forbidden(field: impl Into<String>, detail: &str) -> Cause {
-        Cause { reason: "FieldValueForbidden", field: field.into(), message: format!("Forbidden: {detail}") }
+        Cause {
+            reason: "FieldValueForbidden",
+            field: field.into(),
+            message: format!("Forbidden: {detail}"),
+        }
     }
 
     pub fn too_long(field: impl Into<String>, value: &Value, max: usize) -> Cause {
@@ -54,7 +66,11 @@ impl Cause {
 
     /// `field: message` as printed in the Status message.
     pub fn render(&self) -> String {
-        if self.field.is_empty() { self.message.clone() } else { format!("{}: {}", self.field, self.message) }
+        if self.field.is_empty() {
+            self.message.clone()
+        } else {
+            format!("{}: {}", self.field, self.message)
+        }
     }
 }
 
@@ -98,7 +114,12 @@ fn details(name: &str, group: &str, kind: &str) -> Value {
 
 impl ApiError {
     pub fn new(code: u16, reason: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { code, reason, message: message.into(), details: None }
+        ApiError {
+            code,
+            reason,
+            message: message.into(),
+            details: None,
+        }
     }
 
     pub fn not_found(def: &ResourceDef, name: &str) -> ApiError {
@@ -133,7 +154,10 @@ impl ApiError {
         ApiError {
             code: 409,
             reason: "Conflict",
-            message: format!("Operation cannot be fulfilled on {} \"{name}\": {why}", def.qualified()),
+            message: format!(
+                "Operation cannot be fulfilled on {} \"{name}\": {why}",
+                def.qualified()
+            ),
             details: Some(details(name, def.group, def.plural)),
         }
     }
@@ -148,8 +172,16 @@ impl ApiError {
 
     pub fn invalid(def: &ResourceDef, name: &str, causes: Vec<Cause>) -> ApiError {
         let rendered: Vec<String> = causes.iter().map(Cause::render).collect();
-        let summary = if rendered.len() == 1 { rendered[0].clone() } else { format!("[{}]", rendered.join(", ")) };
-        let group_suffix = if def.group.is_empty() { String::new() } else { format!(".{}", def.group) };
+        let summary = if rendered.len() == 1 {
+            rendered[0].clone()
+        } else {
+            format!("[{}]", rendered.join(", "))
+        };
+        let group_suffix = if def.group.is_empty() {
+            String::new()
+        } else {
+            format!(".{}", def.group)
+        };
         let mut d = details(name, def.group, def.kind);
         d["causes"] = Value::Array(
             causes
@@ -160,16 +192,37 @@ impl ApiError {
         ApiError {
             code: 422,
             reason: "Invalid",
-            message: format!("{}{group_suffix} \"{name}\" is invalid: {summary}", def.kind),
+            message: format!(
+                "{}{group_suffix} \"{name}\" is invalid: {summary}",
+                def.kind
+            ),
             details: Some(d),
         }
     }
 
     /// The RBAC denial, e.g. `deployments.apps "web" is forbidden: User "u" cannot patch ...`.
-    pub fn forbidden(def_group: &str, resource: &str, subresource: &str, name: &str, why: &str) -> ApiError {
-        let qualified = if def_group.is_empty() { resource.to_string() } else { format!("{resource}.{def_group}") };
-        let subject = if name.is_empty() { qualified } else { format!("{qualified} \"{name}\"") };
-        let kind = if subresource.is_empty() { resource.to_string() } else { format!("{resource}/{subresource}") };
+    pub fn forbidden(
+        def_group: &str,
+        resource: &str,
+        subresource: &str,
+        name: &str,
+        why: &str,
+    ) -> ApiError {
+        let qualified = if def_group.is_empty() {
+            resource.to_string()
+        } else {
+            format!("{resource}.{def_group}")
+        };
+        let subject = if name.is_empty() {
+            qualified
+        } else {
+            format!("{qualified} \"{name}\"")
+        };
+        let kind = if subresource.is_empty() {
+            resource.to_string()
+        } else {
+            format!("{resource}/{subresource}")
+        };
         ApiError {
             code: 403,
             reason: "Forbidden",
@@ -191,11 +244,21 @@ impl ApiError {
     }
 
     pub fn method_not_allowed() -> ApiError {
-        ApiError::new(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+        ApiError::new(
+            405,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource",
+        )
     }
 
     pub fn unsupported_media_type(content_type: &str) -> ApiError {
-        ApiError::new(415, "UnsupportedMediaType", format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got {content_type:?})"))
+        ApiError::new(
+            415,
+            "UnsupportedMediaType",
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got {content_type:?})"
+            ),
+        )
     }
 
     pub fn expired(message: impl Into<String>) -> ApiError {
@@ -203,17 +266,29 @@ impl ApiError {
     }
 
     pub fn internal(message: impl Into<String>) -> ApiError {
-        ApiError::new(500, "InternalError", format!("Internal error occurred: {}", message.into()))
+        ApiError::new(
+            500,
+            "InternalError",
+            format!("Internal error occurred: {}", message.into()),
+        )
     }
 
     pub fn too_many_requests() -> ApiError {
-        let mut e = ApiError::new(429, "TooManyRequests", "Too many requests, please try again later.");
+        let mut e = ApiError::new(
+            429,
+            "TooManyRequests",
+            "Too many requests, please try again later.",
+        );
         e.details = Some(json!({"retryAfterSeconds": 1}));
         e
     }
 
     pub fn not_found_path() -> ApiError {
-        ApiError::new(404, "NotFound", "the server could not find the requested resource")
+        ApiError::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        )
     }
 
     /// The `Status` object for this error.
@@ -253,8 +328,18 @@ mod tests {
     #[test]
     fn invalid_lists_causes() {
         let def = resources::by_plural("deployments").unwrap();
-        let e = ApiError::invalid(def, "web", vec![Cause::required("spec.template.spec.containers[0].image")]);
-        assert_eq!(e.message, "Deployment.apps \"web\" is invalid: spec.template.spec.containers[0].image: Required value");
-        assert_eq!(e.to_status()["details"]["causes"][0]["reason"], "FieldValueRequired");
+        let e = ApiError::invalid(
+            def,
+            "web",
+            vec![Cause::required("spec.template.spec.containers[0].image")],
+        );
+        assert_eq!(
+            e.message,
+            "Deployment.apps \"web\" is invalid: spec.template.spec.containers[0].image: Required value"
+        );
+        assert_eq!(
+            e.to_status()["details"]["causes"][0]["reason"],
+            "FieldValueRequired"
+        );
     }
 }

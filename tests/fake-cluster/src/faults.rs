@@ -22,7 +22,12 @@ pub struct Faults {
 
 impl Faults {
     pub fn new(error_rate: f64, throttle_rate: f64, gone_rate: f64, seed: u64) -> Faults {
-        Faults { error_rate, throttle_rate, gone_rate, rng: StdRng::seed_from_u64(seed) }
+        Faults {
+            error_rate,
+            throttle_rate,
+            gone_rate,
+            rng: StdRng::seed_from_u64(seed),
+        }
     }
 
     /// Draws the fault for one request; `watch` requests only get `Gone`.

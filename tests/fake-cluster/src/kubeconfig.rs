@@ -38,9 +38,23 @@ mod tests {
 
     #[test]
     fn parses_as_a_kube_config() {
-        let yaml = render("https://127.0.0.1:1234", Some("PEM"), "tok", "admin", "default");
+        let yaml = render(
+            "https://127.0.0.1:1234",
+            Some("PEM"),
+            "tok",
+            "admin",
+            "default",
+        );
         let kc = kube::config::Kubeconfig::from_yaml(&yaml).unwrap();
         assert_eq!(kc.current_context.as_deref(), Some("fake-cluster"));
-        assert_eq!(kc.contexts[0].context.as_ref().unwrap().namespace.as_deref(), Some("default"));
+        assert_eq!(
+            kc.contexts[0]
+                .context
+                .as_ref()
+                .unwrap()
+                .namespace
+                .as_deref(),
+            Some("default")
+        );
     }
 }

@@ -19,11 +19,16 @@ use crate::{
 };
 
 fn container_status<'a>(pod: &'a Value, container: &str) -> Option<&'a Value> {
-    ["containerStatuses", "initContainerStatuses"].iter().find_map(|list| {
-        pod.pointer(&format!("/status/{list}"))
-            .and_then(Value::as_array)
-            .and_then(|a| a.iter().find(|c| c.get("name").and_then(Value::as_str) == Some(container)))
-    })
+    ["containerStatuses", "initContainerStatuses"]
+        .iter()
+        .find_map(|list| {
+            pod.pointer(&format!("/status/{list}"))
+                .and_then(Value::as_array)
+                .and_then(|a| {
+                    a.iter()
+                        .find(|c| c.get("name").and_then(Value::as_str) == Some(container))
+                })
+        })
 }
 
 fn terminated(pod: &Value, container: &str) -> bool {
@@ -33,12 +38,26 @@ fn terminated(pod: &Value, container: &str) -> bool {
 fn container_names(pod: &Value, list: &str) -> Vec<String> {
     pod.pointer(&format!("/spec/{list}"))
         .and_then(Value::as_array)
-        .map(|cs| cs.iter().filter_map(|c| c.get("name").and_then(Value::as_str)).map(str::to_string).collect())
+        .map(|cs| {
+            cs.iter()
+                .filter_map(|c| c.get("name").and_then(Value::as_str))
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 fn format_lines(lines: &[(String, String)], timestamps: bool) -> String {
-    lines.iter().map(|(ts, l)| if timestamps { format!("{ts} {l}\n") } else { format!("{l}\n") }).collect()
+    lines
+        .iter()
+        .map(|(ts, l)| {
+            if timestamps {
+                format!("{ts} {l}\n")
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect()
 }
 
 pub async fn serve(ctx: &Context<'_>) -> Result<Response<Body>, ApiError> {
@@ -49,13 +68,17 @@ pub async fn serve(ctx: &Context<'_>) -> Result<Response<Body>, ApiError> {
     let follow = q.flag("follow");
     let (container, initial, start_index) = {
         let storage = ctx.state.storage();
-        let pod = storage.get(pods, &ns, &pod_name).ok_or_else(|| ApiError::not_found(pods, &pod_name))?;
+        let pod = storage
+            .get(pods, &ns, &pod_name)
+            .ok_or_else(|| ApiError::not_found(pods, &pod_name))?;
         let mut names = container_names(pod, "containers");
         let init = container_names(pod, "initContainers");
         let container = match q.get("container").filter(|c| !c.is_empty()) {
             Some(c) => {
                 if !names.iter().any(|n| n == c) && !init.iter().any(|n| n == c) {
-                    return Err(ApiError::bad_request(format!("container {c} is not valid for pod {pod_name}")));
+                    return Err(ApiError::bad_request(format!(
+                        "container {c} is not valid for pod {pod_name}"
+                    )));
                 }
                 c.to_string()
             }
@@ -69,7 +92,13 @@ pub async fn serve(ctx: &Context<'_>) -> Result<Response<Body>, ApiError> {
         };
         let lines = storage.log_lines(&ns, &pod_name, &container);
         let status = container_status(pod, &container);
-        if q.flag("previous") && status.and_then(|s| s.get("restartCount")).and_then(Value::as_i64).unwrap_or(0) == 0 {
+        if q.flag("previous")
+            && status
+                .and_then(|s| s.get("restartCount"))
+                .and_then(Value::as_i64)
+                .unwrap_or(0)
+                == 0
+        {
             return Err(ApiError::bad_request(format!(
                 "previous terminated container \"{container}\" in pod \"{pod_name}\" not found"
             )));
@@ -88,7 +117,11 @@ pub async fn serve(ctx: &Context<'_>) -> Result<Response<Body>, ApiError> {
         let mut selected: Vec<(String, String)> = lines.to_vec();
         if let Some(secs) = q.get("sinceSeconds").and_then(|s| s.parse::<i64>().ok()) {
             let cutoff = jiff::Timestamp::now().as_second() - secs;
-            selected.retain(|(ts, _)| ts.parse::<jiff::Timestamp>().map(|t| t.as_second() >= cutoff).unwrap_or(true));
+            selected.retain(|(ts, _)| {
+                ts.parse::<jiff::Timestamp>()
+                    .map(|t| t.as_second() >= cutoff)
+                    .unwrap_or(true)
+            });
         }
         if let Some(n) = q.get("tailLines").and_then(|s| s.parse::<usize>().ok()) {
             let skip = selected.len().saturating_sub(n);
@@ -106,7 +139,9 @@ pub async fn serve(ctx: &Context<'_>) -> Result<Response<Body>, ApiError> {
         }
         (container, text, lines.len())
     };
-    let builder = Response::builder().status(200).header(header::CONTENT_TYPE, "text/plain");
+    let builder = Response::builder()
+        .status(200)
+        .header(header::CONTENT_TYPE, "text/plain");
     if !follow {
         return Ok(builder.body(full(initial)).expect("valid response"));
     }

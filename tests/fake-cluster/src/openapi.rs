@@ -7,11 +7,17 @@ use serde_json::{Map, Value, json};
 use crate::resources::{self, GROUPS};
 
 fn gv_path(group: &str) -> String {
-    if group.is_empty() { "api/v1".into() } else { format!("apis/{group}/v1") }
+    if group.is_empty() {
+        "api/v1".into()
+    } else {
+        format!("apis/{group}/v1")
+    }
 }
 
 fn hash(group: &str) -> String {
-    let h = group.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3));
+    let h = group.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+    });
     format!("{h:016X}")
 }
 
@@ -20,7 +26,10 @@ pub fn index() -> Value {
     let mut paths = Map::new();
     for g in std::iter::once("").chain(GROUPS.iter().copied()) {
         let p = gv_path(g);
-        paths.insert(p.clone(), json!({"serverRelativeURL": format!("/openapi/v3/{p}?hash={}", hash(g))}));
+        paths.insert(
+            p.clone(),
+            json!({"serverRelativeURL": format!("/openapi/v3/{p}?hash={}", hash(g))}),
+        );
     }
     json!({"paths": paths})
 }
@@ -46,10 +55,21 @@ pub fn document(path: &str) -> Option<Value> {
     }
     let mut paths = Map::new();
     for r in resources::in_group_version(group, "v1") {
-        let base = if group.is_empty() { "/api/v1".to_string() } else { format!("/apis/{group}/v1") };
-        let scope = if r.namespaced { "/namespaces/{namespace}" } else { "" };
+        let base = if group.is_empty() {
+            "/api/v1".to_string()
+        } else {
+            format!("/apis/{group}/v1")
+        };
+        let scope = if r.namespaced {
+            "/namespaces/{namespace}"
+        } else {
+            ""
+        };
         let collection = format!("{base}{scope}/{}", r.plural);
-        paths.insert(collection.clone(), json!({"post": operation(group, r.kind, &format!("create{}", r.kind))}));
+        paths.insert(
+            collection.clone(),
+            json!({"post": operation(group, r.kind, &format!("create{}", r.kind))}),
+        );
         if !r.virtual_only {
             paths.insert(
                 format!("{collection}/{{name}}"),
@@ -75,11 +95,17 @@ mod tests {
     #[test]
     fn index_points_at_documents() {
         let idx = index();
-        let url = idx["paths"]["apis/apps/v1"]["serverRelativeURL"].as_str().unwrap();
+        let url = idx["paths"]["apis/apps/v1"]["serverRelativeURL"]
+            .as_str()
+            .unwrap();
         assert!(url.starts_with("/openapi/v3/apis/apps/v1?hash="));
         let doc = document("apis/apps/v1").unwrap();
-        let patch = &doc["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]["patch"];
-        assert_eq!(patch["x-kubernetes-group-version-kind"]["kind"], "Deployment");
+        let patch =
+            &doc["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]["patch"];
+        assert_eq!(
+            patch["x-kubernetes-group-version-kind"]["kind"],
+            "Deployment"
+        );
         assert!(document("apis/nope/v1").is_none());
     }
 }

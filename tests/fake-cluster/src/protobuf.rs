@@ -151,7 +151,11 @@ pub struct TokenReview {
 fn meta_json(m: Option<ObjectMeta>) -> Value {
     let m = m.unwrap_or_default();
     let mut out = json!({});
-    for (k, v) in [("name", m.name), ("generateName", m.generate_name), ("namespace", m.namespace)] {
+    for (k, v) in [
+        ("name", m.name),
+        ("generateName", m.generate_name),
+        ("namespace", m.namespace),
+    ] {
         if !v.is_empty() {
             out[k] = json!(v);
         }
@@ -184,7 +188,9 @@ fn access_spec_json(spec: AccessReviewSpec) -> Value {
 
 /// Decodes a protobuf request body into the JSON form of the object it carries.
 pub fn decode(body: &[u8]) -> Result<Value, String> {
-    let rest = body.strip_prefix(MAGIC).ok_or("protobuf body without the k8s magic prefix")?;
+    let rest = body
+        .strip_prefix(MAGIC)
+        .ok_or("protobuf body without the k8s magic prefix")?;
     let unknown = Unknown::decode(rest).map_err(|e| format!("decoding runtime.Unknown: {e}"))?;
     let tm = unknown.type_meta.unwrap_or_default();
     let raw = unknown.raw.as_slice();
@@ -192,11 +198,17 @@ pub fn decode(body: &[u8]) -> Result<Value, String> {
     let (metadata, spec) = match tm.kind.as_str() {
         "SelfSubjectAccessReview" | "SubjectAccessReview" | "LocalSubjectAccessReview" => {
             let m = AccessReview::decode(raw).map_err(err)?;
-            (meta_json(m.metadata), access_spec_json(m.spec.unwrap_or_default()))
+            (
+                meta_json(m.metadata),
+                access_spec_json(m.spec.unwrap_or_default()),
+            )
         }
         "SelfSubjectRulesReview" => {
             let m = RulesReview::decode(raw).map_err(err)?;
-            (meta_json(m.metadata), json!({"namespace": m.spec.unwrap_or_default().namespace}))
+            (
+                meta_json(m.metadata),
+                json!({"namespace": m.spec.unwrap_or_default().namespace}),
+            )
         }
         "SelfSubjectReview" => {
             let m = RulesReview::decode(raw).map_err(err)?;
@@ -217,9 +229,23 @@ pub fn decode(body: &[u8]) -> Result<Value, String> {
         "TokenReview" => {
             let m = TokenReview::decode(raw).map_err(err)?;
             let s = m.spec.unwrap_or_default();
-            (meta_json(m.metadata), json!({"token": s.token, "audiences": s.audiences}))
+            (
+                meta_json(m.metadata),
+                json!({"token": s.token, "audiences": s.audiences}),
+            )
         }
-        other => return Err(format!("protobuf bodies of kind {other:?} are not supported; send JSON")),
+        other if crate::proto_schema::supports(other) => {
+            let mut object = crate::proto_schema::decode(other, raw)?;
+            object["apiVersion"] = json!(tm.api_version);
+            object["kind"] = json!(tm.kind);
+            return Ok(object);
+        }
+        other => {
+            return Err(format!(
+                "protobuf bodies of kind {other:?} are not supported; send JSON\n{}",
+                crate::proto_wire::dump(raw, 0)
+            ));
+        }
     };
     Ok(json!({"apiVersion": tm.api_version, "kind": tm.kind, "metadata": metadata, "spec": spec}))
 }
@@ -227,7 +253,10 @@ pub fn decode(body: &[u8]) -> Result<Value, String> {
 /// Encodes an envelope (used by tests to mimic kubectl).
 pub fn encode(api_version: &str, kind: &str, raw: Vec<u8>) -> Vec<u8> {
     let u = Unknown {
-        type_meta: Some(TypeMeta { api_version: api_version.into(), kind: kind.into() }),
+        type_meta: Some(TypeMeta {
+            api_version: api_version.into(),
+            kind: kind.into(),
+        }),
         raw,
         content_encoding: String::new(),
         content_type: String::new(),
@@ -257,7 +286,11 @@ mod tests {
                 ..Default::default()
             }),
         };
-        let body = encode("authorization.k8s.io/v1", "SelfSubjectAccessReview", review.encode_to_vec());
+        let body = encode(
+            "authorization.k8s.io/v1",
+            "SelfSubjectAccessReview",
+            review.encode_to_vec(),
+        );
         let v = decode(&body).unwrap();
         assert_eq!(v["kind"], "SelfSubjectAccessReview");
         assert_eq!(v["spec"]["resourceAttributes"]["verb"], "patch");
@@ -268,9 +301,17 @@ mod tests {
     fn decodes_a_token_request() {
         let tr = TokenRequest {
             metadata: None,
-            spec: Some(TokenRequestSpec { audiences: vec!["a".into()], bound_object_ref: None, expiration_seconds: Some(600) }),
+            spec: Some(TokenRequestSpec {
+                audiences: vec!["a".into()],
+                bound_object_ref: None,
+                expiration_seconds: Some(600),
+            }),
         };
-        let body = encode("authentication.k8s.io/v1", "TokenRequest", tr.encode_to_vec());
+        let body = encode(
+            "authentication.k8s.io/v1",
+            "TokenRequest",
+            tr.encode_to_vec(),
+        );
         let v = decode(&body).unwrap();
         assert_eq!(v["spec"]["expirationSeconds"], 600);
         assert_eq!(v["spec"]["audiences"], json!(["a"]));

@@ -27,7 +27,9 @@ pub struct Decision {
 }
 
 fn strings(v: Option<&Value>) -> Vec<&str> {
-    v.and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default()
+    v.and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
 }
 
 /// Whether one policy rule allows the request (`RuleAllows`).
@@ -38,20 +40,27 @@ pub fn rule_allows(rule: &Value, attrs: &Attributes) -> bool {
     }
     if !attrs.resource_request {
         return strings(rule.get("nonResourceURLs")).iter().any(|u| {
-            *u == "*" || *u == attrs.path || u.strip_suffix('*').is_some_and(|prefix| attrs.path.starts_with(prefix))
+            *u == "*"
+                || *u == attrs.path
+                || u.strip_suffix('*')
+                    .is_some_and(|prefix| attrs.path.starts_with(prefix))
         });
     }
     let groups = strings(rule.get("apiGroups"));
     if !groups.iter().any(|g| *g == "*" || *g == attrs.group) {
         return false;
     }
-    let combined =
-        if attrs.subresource.is_empty() { attrs.resource.clone() } else { format!("{}/{}", attrs.resource, attrs.subresource) };
+    let combined = if attrs.subresource.is_empty() {
+        attrs.resource.clone()
+    } else {
+        format!("{}/{}", attrs.resource, attrs.subresource)
+    };
     let resources = strings(rule.get("resources"));
     let resource_ok = resources.iter().any(|r| {
         *r == "*"
             || *r == combined
-            || (!attrs.subresource.is_empty() && r.strip_prefix("*/") == Some(attrs.subresource.as_str()))
+            || (!attrs.subresource.is_empty()
+                && r.strip_prefix("*/") == Some(attrs.subresource.as_str()))
     });
     if !resource_ok {
         return false;
@@ -62,12 +71,23 @@ pub fn rule_allows(rule: &Value, attrs: &Attributes) -> bool {
 
 /// Whether a binding subject names this user (`appliesToUser`).
 pub fn subject_matches(subject: &Value, user: &UserInfo, binding_namespace: &str) -> bool {
-    let name = subject.get("name").and_then(Value::as_str).unwrap_or_default();
-    match subject.get("kind").and_then(Value::as_str).unwrap_or_default() {
+    let name = subject
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    match subject
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+    {
         "User" => user.name == name,
         "Group" => user.groups.iter().any(|g| g == name),
         "ServiceAccount" => {
-            let ns = subject.get("namespace").and_then(Value::as_str).filter(|n| !n.is_empty()).unwrap_or(binding_namespace);
+            let ns = subject
+                .get("namespace")
+                .and_then(Value::as_str)
+                .filter(|n| !n.is_empty())
+                .unwrap_or(binding_namespace);
             user.name == format!("system:serviceaccount:{ns}:{name}")
         }
         _ => false,
@@ -75,10 +95,20 @@ pub fn subject_matches(subject: &Value, user: &UserInfo, binding_namespace: &str
 }
 
 fn describe_subject(subject: &Value, binding_namespace: &str) -> String {
-    let kind = subject.get("kind").and_then(Value::as_str).unwrap_or_default();
-    let name = subject.get("name").and_then(Value::as_str).unwrap_or_default();
+    let kind = subject
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let name = subject
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if kind == "ServiceAccount" {
-        let ns = subject.get("namespace").and_then(Value::as_str).filter(|n| !n.is_empty()).unwrap_or(binding_namespace);
+        let ns = subject
+            .get("namespace")
+            .and_then(Value::as_str)
+            .filter(|n| !n.is_empty())
+            .unwrap_or(binding_namespace);
         format!("{kind} \"{name}/{ns}\"")
     } else {
         format!("{kind} \"{name}\"")
@@ -99,15 +129,29 @@ fn grants(storage: &Storage, user: &UserInfo, namespace: &str) -> Vec<Grant> {
     let rb = resources::by_plural("rolebindings").expect("rb");
     let role = resources::by_plural("roles").expect("role");
     let rules_of = |def, ns: &str, name: &str| -> Vec<Value> {
-        storage.get(def, ns, name).and_then(|r| r.get("rules")).and_then(Value::as_array).cloned().unwrap_or_default()
+        storage
+            .get(def, ns, name)
+            .and_then(|r| r.get("rules"))
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
     };
     for b in storage.list(crb, None) {
-        let Some(subject) = b.get("subjects").and_then(Value::as_array).and_then(|s| s.iter().find(|s| subject_matches(s, user, "")))
+        let Some(subject) = b
+            .get("subjects")
+            .and_then(Value::as_array)
+            .and_then(|s| s.iter().find(|s| subject_matches(s, user, "")))
         else {
             continue;
         };
-        let role_name = b.pointer("/roleRef/name").and_then(Value::as_str).unwrap_or_default();
-        let bname = b.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
+        let role_name = b
+            .pointer("/roleRef/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let bname = b
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         out.push(Grant {
             rules: rules_of(cr, "", role_name),
             reason: format!(
@@ -118,15 +162,30 @@ fn grants(storage: &Storage, user: &UserInfo, namespace: &str) -> Vec<Grant> {
     }
     if !namespace.is_empty() {
         for b in storage.list(rb, Some(namespace)) {
-            let Some(subject) =
-                b.get("subjects").and_then(Value::as_array).and_then(|s| s.iter().find(|s| subject_matches(s, user, namespace)))
+            let Some(subject) = b
+                .get("subjects")
+                .and_then(Value::as_array)
+                .and_then(|s| s.iter().find(|s| subject_matches(s, user, namespace)))
             else {
                 continue;
             };
-            let kind = b.pointer("/roleRef/kind").and_then(Value::as_str).unwrap_or_default();
-            let role_name = b.pointer("/roleRef/name").and_then(Value::as_str).unwrap_or_default();
-            let bname = b.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
-            let rules = if kind == "ClusterRole" { rules_of(cr, "", role_name) } else { rules_of(role, namespace, role_name) };
+            let kind = b
+                .pointer("/roleRef/kind")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let role_name = b
+                .pointer("/roleRef/name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let bname = b
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let rules = if kind == "ClusterRole" {
+                rules_of(cr, "", role_name)
+            } else {
+                rules_of(role, namespace, role_name)
+            };
             out.push(Grant {
                 rules,
                 reason: format!(
@@ -142,15 +201,28 @@ fn grants(storage: &Storage, user: &UserInfo, namespace: &str) -> Vec<Grant> {
 /// Decides a request.
 pub fn authorize(storage: &Storage, user: &UserInfo, attrs: &Attributes) -> Decision {
     if user.is_master() {
-        return Decision { allowed: true, reason: String::new() };
+        return Decision {
+            allowed: true,
+            reason: String::new(),
+        };
     }
-    let ns = if attrs.resource_request { attrs.namespace.as_str() } else { "" };
+    let ns = if attrs.resource_request {
+        attrs.namespace.as_str()
+    } else {
+        ""
+    };
     for g in grants(storage, user, ns) {
         if g.rules.iter().any(|r| rule_allows(r, attrs)) {
-            return Decision { allowed: true, reason: g.reason };
+            return Decision {
+                allowed: true,
+                reason: g.reason,
+            };
         }
     }
-    Decision { allowed: false, reason: String::new() }
+    Decision {
+        allowed: false,
+        reason: String::new(),
+    }
 }
 
 /// The rules `user` has in `namespace`, as SelfSubjectRulesReview reports them.
@@ -158,12 +230,21 @@ pub fn rules_for(storage: &Storage, user: &UserInfo, namespace: &str) -> (Vec<Va
     let mut resource_rules = Vec::new();
     let mut non_resource_rules = Vec::new();
     let all: Vec<Value> = if user.is_master() {
-        vec![json!({"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}), json!({"verbs": ["*"], "nonResourceURLs": ["*"]})]
+        vec![
+            json!({"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}),
+            json!({"verbs": ["*"], "nonResourceURLs": ["*"]}),
+        ]
     } else {
-        grants(storage, user, namespace).into_iter().flat_map(|g| g.rules).collect()
+        grants(storage, user, namespace)
+            .into_iter()
+            .flat_map(|g| g.rules)
+            .collect()
     };
     for r in all {
-        if r.get("nonResourceURLs").and_then(Value::as_array).is_some_and(|u| !u.is_empty()) {
+        if r.get("nonResourceURLs")
+            .and_then(Value::as_array)
+            .is_some_and(|u| !u.is_empty())
+        {
             non_resource_rules.push(json!({"verbs": r.get("verbs").cloned().unwrap_or(json!([])), "nonResourceURLs": r["nonResourceURLs"]}));
         } else {
             let mut rr = json!({
@@ -171,7 +252,10 @@ pub fn rules_for(storage: &Storage, user: &UserInfo, namespace: &str) -> (Vec<Va
                 "apiGroups": r.get("apiGroups").cloned().unwrap_or(json!([])),
                 "resources": r.get("resources").cloned().unwrap_or(json!([])),
             });
-            if let Some(names) = r.get("resourceNames").filter(|n| n.as_array().is_some_and(|a| !a.is_empty())) {
+            if let Some(names) = r
+                .get("resourceNames")
+                .filter(|n| n.as_array().is_some_and(|a| !a.is_empty()))
+            {
                 rr["resourceNames"] = names.clone();
             }
             resource_rules.push(rr);
@@ -183,10 +267,16 @@ pub fn rules_for(storage: &Storage, user: &UserInfo, namespace: &str) -> (Vec<Va
 /// The 403 for a denied request, worded like the real server.
 pub fn forbidden(user: &UserInfo, attrs: &Attributes) -> ApiError {
     if !attrs.resource_request {
-        return ApiError::forbidden_path(&format!("User \"{}\" cannot {} path \"{}\"", user.name, attrs.verb, attrs.path));
+        return ApiError::forbidden_path(&format!(
+            "User \"{}\" cannot {} path \"{}\"",
+            user.name, attrs.verb, attrs.path
+        ));
     }
-    let resource =
-        if attrs.subresource.is_empty() { attrs.resource.clone() } else { format!("{}/{}", attrs.resource, attrs.subresource) };
+    let resource = if attrs.subresource.is_empty() {
+        attrs.resource.clone()
+    } else {
+        format!("{}/{}", attrs.resource, attrs.subresource)
+    };
     let scope = if attrs.namespace.is_empty() {
         "at the cluster scope".to_string()
     } else {
@@ -196,15 +286,41 @@ pub fn forbidden(user: &UserInfo, attrs: &Attributes) -> ApiError {
         "User \"{}\" cannot {} resource \"{resource}\" in API group \"{}\" {scope}",
         user.name, attrs.verb, attrs.group
     );
-    ApiError::forbidden(&attrs.group, &attrs.resource, &attrs.subresource, &attrs.name, &why)
+    ApiError::forbidden(
+        &attrs.group,
+        &attrs.resource,
+        &attrs.subresource,
+        &attrs.name,
+        &why,
+    )
 }
 
 /// The bootstrap ClusterRoles and ClusterRoleBindings of a fresh cluster.
 pub fn bootstrap_objects() -> Vec<(&'static str, Value)> {
     let read = json!(["get", "list", "watch"]);
     let write = json!(["create", "delete", "deletecollection", "patch", "update"]);
-    let workloads = json!(["deployments", "deployments/scale", "replicasets", "replicasets/scale", "statefulsets", "statefulsets/scale", "daemonsets", "controllerrevisions"]);
-    let core = json!(["pods", "pods/log", "pods/status", "configmaps", "secrets", "serviceaccounts", "services", "events", "endpoints", "persistentvolumeclaims"]);
+    let workloads = json!([
+        "deployments",
+        "deployments/scale",
+        "replicasets",
+        "replicasets/scale",
+        "statefulsets",
+        "statefulsets/scale",
+        "daemonsets",
+        "controllerrevisions"
+    ]);
+    let core = json!([
+        "pods",
+        "pods/log",
+        "pods/status",
+        "configmaps",
+        "secrets",
+        "serviceaccounts",
+        "services",
+        "events",
+        "endpoints",
+        "persistentvolumeclaims"
+    ]);
     let view_rules = json!([
         {"apiGroups": [""], "resources": ["pods", "pods/log", "pods/status", "configmaps", "serviceaccounts", "services", "events", "endpoints", "persistentvolumeclaims", "namespaces"], "verbs": read},
         {"apiGroups": ["apps"], "resources": ["deployments", "deployments/scale", "deployments/status", "replicasets", "replicasets/scale", "replicasets/status", "statefulsets", "statefulsets/scale", "statefulsets/status", "daemonsets", "daemonsets/status", "controllerrevisions"], "verbs": read},
@@ -222,28 +338,66 @@ pub fn bootstrap_objects() -> Vec<(&'static str, Value)> {
     let mut admin_rules = edit_rules.clone();
     admin_rules.push(json!({"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["roles", "rolebindings"], "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]}));
     let role = |name: &str, rules: Value| {
-        ("clusterroles", json!({"metadata": {"name": name, "labels": {"kubernetes.io/bootstrapping": "rbac-defaults"}, "annotations": {"rbac.authorization.kubernetes.io/autoupdate": "true"}}, "rules": rules}))
+        (
+            "clusterroles",
+            json!({"metadata": {"name": name, "labels": {"kubernetes.io/bootstrapping": "rbac-defaults"}, "annotations": {"rbac.authorization.kubernetes.io/autoupdate": "true"}}, "rules": rules}),
+        )
     };
     let binding = |name: &str, role: &str, subjects: Value| {
-        ("clusterrolebindings", json!({"metadata": {"name": name, "labels": {"kubernetes.io/bootstrapping": "rbac-defaults"}, "annotations": {"rbac.authorization.kubernetes.io/autoupdate": "true"}},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role}, "subjects": subjects}))
+        (
+            "clusterrolebindings",
+            json!({"metadata": {"name": name, "labels": {"kubernetes.io/bootstrapping": "rbac-defaults"}, "annotations": {"rbac.authorization.kubernetes.io/autoupdate": "true"}},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role}, "subjects": subjects}),
+        )
     };
-    let group = |g: &str| json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": g});
+    let group =
+        |g: &str| json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": g});
     vec![
-        role("cluster-admin", json!([{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}, {"nonResourceURLs": ["*"], "verbs": ["*"]}])),
+        role(
+            "cluster-admin",
+            json!([{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}, {"nonResourceURLs": ["*"], "verbs": ["*"]}]),
+        ),
         role("admin", Value::Array(admin_rules)),
         role("edit", Value::Array(edit_rules)),
         role("view", view_rules),
-        role("system:discovery", json!([{"nonResourceURLs": ["/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi", "/openapi/*", "/readyz", "/version", "/version/"], "verbs": ["get"]}])),
-        role("system:basic-user", json!([
-            {"apiGroups": ["authorization.k8s.io"], "resources": ["selfsubjectaccessreviews", "selfsubjectrulesreviews"], "verbs": ["create"]},
-            {"apiGroups": ["authentication.k8s.io"], "resources": ["selfsubjectreviews"], "verbs": ["create"]},
-        ])),
-        role("system:public-info-viewer", json!([{"nonResourceURLs": ["/healthz", "/livez", "/readyz", "/version", "/version/"], "verbs": ["get"]}])),
-        binding("cluster-admin", "cluster-admin", json!([group("system:masters")])),
-        binding("system:discovery", "system:discovery", json!([group("system:authenticated")])),
-        binding("system:basic-user", "system:basic-user", json!([group("system:authenticated")])),
-        binding("system:public-info-viewer", "system:public-info-viewer", json!([group("system:authenticated"), group("system:unauthenticated")])),
+        role(
+            "system:discovery",
+            json!([{"nonResourceURLs": ["/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi", "/openapi/*", "/readyz", "/version", "/version/"], "verbs": ["get"]}]),
+        ),
+        role(
+            "system:basic-user",
+            json!([
+                {"apiGroups": ["authorization.k8s.io"], "resources": ["selfsubjectaccessreviews", "selfsubjectrulesreviews"], "verbs": ["create"]},
+                {"apiGroups": ["authentication.k8s.io"], "resources": ["selfsubjectreviews"], "verbs": ["create"]},
+            ]),
+        ),
+        role(
+            "system:public-info-viewer",
+            json!([{"nonResourceURLs": ["/healthz", "/livez", "/readyz", "/version", "/version/"], "verbs": ["get"]}]),
+        ),
+        binding(
+            "cluster-admin",
+            "cluster-admin",
+            json!([group("system:masters")]),
+        ),
+        binding(
+            "system:discovery",
+            "system:discovery",
+            json!([group("system:authenticated")]),
+        ),
+        binding(
+            "system:basic-user",
+            "system:basic-user",
+            json!([group("system:authenticated")]),
+        ),
+        binding(
+            "system:public-info-viewer",
+            "system:public-info-viewer",
+            json!([
+                group("system:authenticated"),
+                group("system:unauthenticated")
+            ]),
+        ),
     ]
 }
 
@@ -267,14 +421,35 @@ mod tests {
     #[test]
     fn rule_matching() {
         let rule = json!({"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "patch"], "resourceNames": ["web"]});
-        assert!(rule_allows(&rule, &attrs("patch", "apps", "deployments", "", "web")));
-        assert!(!rule_allows(&rule, &attrs("patch", "apps", "deployments", "", "db")));
-        assert!(!rule_allows(&rule, &attrs("list", "apps", "deployments", "", "")));
-        assert!(!rule_allows(&rule, &attrs("get", "apps", "deployments", "status", "web")));
-        assert!(!rule_allows(&rule, &attrs("get", "", "deployments", "", "web")));
+        assert!(rule_allows(
+            &rule,
+            &attrs("patch", "apps", "deployments", "", "web")
+        ));
+        assert!(!rule_allows(
+            &rule,
+            &attrs("patch", "apps", "deployments", "", "db")
+        ));
+        assert!(!rule_allows(
+            &rule,
+            &attrs("list", "apps", "deployments", "", "")
+        ));
+        assert!(!rule_allows(
+            &rule,
+            &attrs("get", "apps", "deployments", "status", "web")
+        ));
+        assert!(!rule_allows(
+            &rule,
+            &attrs("get", "", "deployments", "", "web")
+        ));
         let star = json!({"apiGroups": ["*"], "resources": ["*/scale"], "verbs": ["*"]});
-        assert!(rule_allows(&star, &attrs("update", "apps", "deployments", "scale", "")));
-        assert!(!rule_allows(&star, &attrs("update", "apps", "deployments", "", "")));
+        assert!(rule_allows(
+            &star,
+            &attrs("update", "apps", "deployments", "scale", "")
+        ));
+        assert!(!rule_allows(
+            &star,
+            &attrs("update", "apps", "deployments", "", "")
+        ));
         let nr = json!({"nonResourceURLs": ["/apis/*", "/version"], "verbs": ["get"]});
         let mut a = attrs("get", "", "", "", "");
         a.resource_request = false;
@@ -288,7 +463,13 @@ mod tests {
     fn bindings_and_forbidden_message() {
         let mut s = Storage::new(100);
         let def = |p| resources::by_plural(p).unwrap();
-        s.create(def("namespaces"), "", json!({"metadata": {"name": "prod"}}), false).unwrap();
+        s.create(
+            def("namespaces"),
+            "",
+            json!({"metadata": {"name": "prod"}}),
+            false,
+        )
+        .unwrap();
         for (res, obj) in bootstrap_objects() {
             s.create(def(res), "", obj, false).unwrap();
         }
@@ -297,7 +478,10 @@ mod tests {
         let user = UserInfo::service_account("prod", "ci");
         let d = authorize(&s, &user, &attrs("patch", "apps", "deployments", "", "web"));
         assert!(d.allowed);
-        assert_eq!(d.reason, "RBAC: allowed by RoleBinding \"deployer/prod\" of Role \"deployer\" to ServiceAccount \"ci/prod\"");
+        assert_eq!(
+            d.reason,
+            "RBAC: allowed by RoleBinding \"deployer/prod\" of Role \"deployer\" to ServiceAccount \"ci/prod\""
+        );
         let denied = attrs("delete", "apps", "deployments", "", "web");
         assert!(!authorize(&s, &user, &denied).allowed);
         assert_eq!(
@@ -309,7 +493,16 @@ mod tests {
             forbidden(&user, &list).message,
             "pods is forbidden: User \"system:serviceaccount:prod:ci\" cannot list resource \"pods\" in API group \"\" in the namespace \"prod\""
         );
-        let ssar = Attributes { namespace: String::new(), ..attrs("create", "authorization.k8s.io", "selfsubjectaccessreviews", "", "") };
+        let ssar = Attributes {
+            namespace: String::new(),
+            ..attrs(
+                "create",
+                "authorization.k8s.io",
+                "selfsubjectaccessreviews",
+                "",
+                "",
+            )
+        };
         assert!(authorize(&s, &user, &ssar).allowed);
         let (rr, nrr) = rules_for(&s, &user, "prod");
         assert!(rr.iter().any(|r| r["resources"] == json!(["deployments"])));

@@ -2,7 +2,16 @@
 //! the registry traits (status subresource, generation rule) that the storage layer consults.
 
 /// Every verb of an ordinary stored resource.
-pub const ALL_VERBS: &[&str] = &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+pub const ALL_VERBS: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
 const CREATE_ONLY: &[&str] = &["create"];
 const STATUS_VERBS: &[&str] = &["get", "patch", "update"];
 
@@ -53,11 +62,19 @@ pub struct ResourceDef {
 impl ResourceDef {
     /// `deployments.apps`, or `pods` for the core group.
     pub fn qualified(&self) -> String {
-        if self.group.is_empty() { self.plural.to_string() } else { format!("{}.{}", self.plural, self.group) }
+        if self.group.is_empty() {
+            self.plural.to_string()
+        } else {
+            format!("{}.{}", self.plural, self.group)
+        }
     }
 
     pub fn api_version(&self) -> String {
-        if self.group.is_empty() { self.version.to_string() } else { format!("{}/{}", self.group, self.version) }
+        if self.group.is_empty() {
+            self.version.to_string()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
     }
 
     pub fn has_status(&self) -> bool {
@@ -70,11 +87,23 @@ impl ResourceDef {
 }
 
 const fn status(kind: &'static str) -> SubresourceDef {
-    SubresourceDef { name: "status", kind, group: None, version: None, verbs: STATUS_VERBS }
+    SubresourceDef {
+        name: "status",
+        kind,
+        group: None,
+        version: None,
+        verbs: STATUS_VERBS,
+    }
 }
 
 const fn scale() -> SubresourceDef {
-    SubresourceDef { name: "scale", kind: "Scale", group: Some("autoscaling"), version: Some("v1"), verbs: STATUS_VERBS }
+    SubresourceDef {
+        name: "scale",
+        kind: "Scale",
+        group: Some("autoscaling"),
+        version: Some("v1"),
+        verbs: STATUS_VERBS,
+    }
 }
 
 macro_rules! res {
@@ -169,12 +198,48 @@ pub static RESOURCES: &[ResourceDef] = &[
     res!("rbac.authorization.k8s.io", "rolebindings", "rolebinding", "RoleBinding", true,
         short: NONE, cat: NONE, subs: &[], gen: Generation::None),
     res!("rbac.authorization.k8s.io", "roles", "role", "Role", true, short: NONE, cat: NONE, subs: &[], gen: Generation::None),
-    review!("authorization.k8s.io", "localsubjectaccessreviews", "localsubjectaccessreview", "LocalSubjectAccessReview", true),
-    review!("authorization.k8s.io", "selfsubjectaccessreviews", "selfsubjectaccessreview", "SelfSubjectAccessReview", false),
-    review!("authorization.k8s.io", "selfsubjectrulesreviews", "selfsubjectrulesreview", "SelfSubjectRulesReview", false),
-    review!("authorization.k8s.io", "subjectaccessreviews", "subjectaccessreview", "SubjectAccessReview", false),
-    review!("authentication.k8s.io", "selfsubjectreviews", "selfsubjectreview", "SelfSubjectReview", false),
-    review!("authentication.k8s.io", "tokenreviews", "tokenreview", "TokenReview", false),
+    review!(
+        "authorization.k8s.io",
+        "localsubjectaccessreviews",
+        "localsubjectaccessreview",
+        "LocalSubjectAccessReview",
+        true
+    ),
+    review!(
+        "authorization.k8s.io",
+        "selfsubjectaccessreviews",
+        "selfsubjectaccessreview",
+        "SelfSubjectAccessReview",
+        false
+    ),
+    review!(
+        "authorization.k8s.io",
+        "selfsubjectrulesreviews",
+        "selfsubjectrulesreview",
+        "SelfSubjectRulesReview",
+        false
+    ),
+    review!(
+        "authorization.k8s.io",
+        "subjectaccessreviews",
+        "subjectaccessreview",
+        "SubjectAccessReview",
+        false
+    ),
+    review!(
+        "authentication.k8s.io",
+        "selfsubjectreviews",
+        "selfsubjectreview",
+        "SelfSubjectReview",
+        false
+    ),
+    review!(
+        "authentication.k8s.io",
+        "tokenreviews",
+        "tokenreview",
+        "TokenReview",
+        false
+    ),
     res!("admissionregistration.k8s.io", "validatingadmissionpolicies", "validatingadmissionpolicy",
         "ValidatingAdmissionPolicy", false, short: NONE, cat: &["api-extensions"],
         subs: &[status("ValidatingAdmissionPolicy")], gen: Generation::NonMetadata),
@@ -199,19 +264,25 @@ pub fn by_plural(plural: &str) -> Option<&'static ResourceDef> {
 }
 
 pub fn lookup(group: &str, version: &str, plural: &str) -> Option<&'static ResourceDef> {
-    RESOURCES.iter().find(|r| r.group == group && r.version == version && r.plural == plural)
+    RESOURCES
+        .iter()
+        .find(|r| r.group == group && r.version == version && r.plural == plural)
 }
 
 /// The resource for an `apiVersion` + `kind` pair (as found in manifests).
 pub fn by_kind(api_version: &str, kind: &str) -> Option<&'static ResourceDef> {
     let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
-    RESOURCES.iter().find(|r| r.group == group && r.version == version && r.kind == kind)
+    RESOURCES
+        .iter()
+        .find(|r| r.group == group && r.version == version && r.kind == kind)
 }
 
 pub fn in_group_version(group: &str, version: &str) -> impl Iterator<Item = &'static ResourceDef> {
     let group = group.to_string();
     let version = version.to_string();
-    RESOURCES.iter().filter(move |r| r.group == group && r.version == version)
+    RESOURCES
+        .iter()
+        .filter(move |r| r.group == group && r.version == version)
 }
 
 #[cfg(test)]
@@ -221,9 +292,17 @@ mod tests {
     #[test]
     fn plurals_are_unique() {
         for r in RESOURCES {
-            assert_eq!(RESOURCES.iter().filter(|o| o.plural == r.plural).count(), 1, "{}", r.plural);
+            assert_eq!(
+                RESOURCES.iter().filter(|o| o.plural == r.plural).count(),
+                1,
+                "{}",
+                r.plural
+            );
         }
-        assert_eq!(by_kind("apps/v1", "Deployment").unwrap().plural, "deployments");
+        assert_eq!(
+            by_kind("apps/v1", "Deployment").unwrap().plural,
+            "deployments"
+        );
         assert_eq!(by_plural("jobs").unwrap().qualified(), "jobs.batch");
     }
 }

@@ -16,7 +16,12 @@ use crate::{
 
 fn attributes(spec: &Value) -> Attributes {
     if let Some(r) = spec.get("resourceAttributes").filter(|r| r.is_object()) {
-        let s = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+        let s = |k: &str| {
+            r.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
         Attributes {
             verb: s("verb"),
             resource_request: true,
@@ -28,16 +33,41 @@ fn attributes(spec: &Value) -> Attributes {
             path: String::new(),
         }
     } else {
-        let n = spec.get("nonResourceAttributes").cloned().unwrap_or(json!({}));
-        let s = |k: &str| n.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
-        Attributes { verb: s("verb"), path: s("path"), ..Attributes::default() }
+        let n = spec
+            .get("nonResourceAttributes")
+            .cloned()
+            .unwrap_or(json!({}));
+        let s = |k: &str| {
+            n.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        Attributes {
+            verb: s("verb"),
+            path: s("path"),
+            ..Attributes::default()
+        }
     }
 }
 
-fn respond(kind: &str, api_version: &str, metadata: Value, spec: Value, status: Value) -> Response<Body> {
-    let mut metadata = if metadata.is_object() { metadata } else { json!({}) };
+fn respond(
+    kind: &str,
+    api_version: &str,
+    metadata: Value,
+    spec: Value,
+    status: Value,
+) -> Response<Body> {
+    let mut metadata = if metadata.is_object() {
+        metadata
+    } else {
+        json!({})
+    };
     metadata["creationTimestamp"] = Value::Null;
-    json_response(201, &json!({"kind": kind, "apiVersion": api_version, "metadata": metadata, "spec": spec, "status": status}))
+    json_response(
+        201,
+        &json!({"kind": kind, "apiVersion": api_version, "metadata": metadata, "spec": spec, "status": status}),
+    )
 }
 
 fn access_status(ctx: &Context<'_>, user: &UserInfo, spec: &Value) -> Value {
@@ -58,7 +88,9 @@ pub fn create(ctx: &Context<'_>, object: Value) -> Result<Response<Body>, ApiErr
     let user = ctx.user;
     Ok(match def.plural {
         "selfsubjectaccessreviews" => {
-            if spec.get("resourceAttributes").is_none() && spec.get("nonResourceAttributes").is_none() {
+            if spec.get("resourceAttributes").is_none()
+                && spec.get("nonResourceAttributes").is_none()
+            {
                 return Err(ApiError::invalid(def, "", vec![Cause::required("spec.resourceAttributes")]).with_message(
                     "SelfSubjectAccessReview.authorization.k8s.io \"\" is invalid: [spec.resourceAttributes: Invalid value: \"null\": exactly one of nonResourceAttributes or resourceAttributes must be specified]",
                 ));
@@ -68,12 +100,26 @@ pub fn create(ctx: &Context<'_>, object: Value) -> Result<Response<Body>, ApiErr
         }
         "subjectaccessreviews" | "localsubjectaccessreviews" => {
             let name = spec.get("user").and_then(Value::as_str).unwrap_or_default();
-            let groups: Vec<String> =
-                spec.get("groups").and_then(Value::as_array).map(|g| g.iter().filter_map(Value::as_str).map(str::to_string).collect()).unwrap_or_default();
-            let subject = UserInfo { name: name.to_string(), uid: String::new(), groups };
+            let groups: Vec<String> = spec
+                .get("groups")
+                .and_then(Value::as_array)
+                .map(|g| {
+                    g.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default();
+            let subject = UserInfo {
+                name: name.to_string(),
+                uid: String::new(),
+                groups,
+            };
             let mut spec = spec.clone();
             if def.plural == "localsubjectaccessreviews"
-                && let Some(r) = spec.get_mut("resourceAttributes").and_then(Value::as_object_mut)
+                && let Some(r) = spec
+                    .get_mut("resourceAttributes")
+                    .and_then(Value::as_object_mut)
             {
                 r.insert("namespace".into(), json!(ctx.req.namespace));
             }
@@ -81,7 +127,10 @@ pub fn create(ctx: &Context<'_>, object: Value) -> Result<Response<Body>, ApiErr
             respond(def.kind, &av, metadata, spec, status)
         }
         "selfsubjectrulesreviews" => {
-            let ns = spec.get("namespace").and_then(Value::as_str).unwrap_or_default();
+            let ns = spec
+                .get("namespace")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             let (rr, nrr) = rbac::rules_for(&ctx.state.storage(), user, ns);
             respond(
                 def.kind,
@@ -98,17 +147,25 @@ pub fn create(ctx: &Context<'_>, object: Value) -> Result<Response<Body>, ApiErr
             }
             let mut metadata = metadata;
             metadata["creationTimestamp"] = Value::Null;
-            json_response(201, &json!({"kind": def.kind, "apiVersion": av, "metadata": metadata, "status": {"userInfo": info}}))
+            json_response(
+                201,
+                &json!({"kind": def.kind, "apiVersion": av, "metadata": metadata, "status": {"userInfo": info}}),
+            )
         }
         "tokenreviews" => {
-            let token = spec.get("token").and_then(Value::as_str).unwrap_or_default();
+            let token = spec
+                .get("token")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             let found = {
                 let storage = ctx.state.storage();
                 ctx.state.authenticator().authenticate(token, &storage)
             };
             let status = match found {
-                Some(u) => json!({"authenticated": true, "user": {"username": u.name, "uid": u.uid, "groups": u.groups},
-                    "audiences": spec.get("audiences").cloned().unwrap_or(json!(["https://kubernetes.default.svc.cluster.local"]))}),
+                Some(u) => {
+                    json!({"authenticated": true, "user": {"username": u.name, "uid": u.uid, "groups": u.groups},
+                    "audiences": spec.get("audiences").cloned().unwrap_or(json!(["https://kubernetes.default.svc.cluster.local"]))})
+                }
                 None => json!({"user": {}, "error": "invalid bearer token"}),
             };
             respond(def.kind, &av, metadata, spec, status)
@@ -130,45 +187,78 @@ pub fn token_request(ctx: &Context<'_>, object: Value) -> Result<Response<Body>,
     let sa_def = resources::by_plural("serviceaccounts").expect("serviceaccounts");
     let sa_uid = {
         let storage = ctx.state.storage();
-        let sa = storage.get(sa_def, ns, name).ok_or_else(|| ApiError::not_found(sa_def, name))?;
-        sa.pointer("/metadata/uid").and_then(Value::as_str).unwrap_or_default().to_string()
+        let sa = storage
+            .get(sa_def, ns, name)
+            .ok_or_else(|| ApiError::not_found(sa_def, name))?;
+        sa.pointer("/metadata/uid")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
     };
     let spec = object.get("spec").cloned().unwrap_or(json!({}));
-    let seconds = spec.get("expirationSeconds").and_then(Value::as_i64).unwrap_or(3600);
+    let seconds = spec
+        .get("expirationSeconds")
+        .and_then(Value::as_i64)
+        .unwrap_or(3600);
     let invalid = |detail: &str| {
         let cause = Cause::invalid("spec.expirationSeconds", &json!(seconds), detail);
         ApiError {
             code: 422,
             reason: "Invalid",
-            message: format!("TokenRequest.authentication.k8s.io \"\" is invalid: {}", cause.render()),
-            details: Some(json!({"group": "authentication.k8s.io", "kind": "TokenRequest",
-                "causes": [{"reason": cause.reason, "message": cause.message, "field": cause.field}]})),
+            message: format!(
+                "TokenRequest.authentication.k8s.io \"\" is invalid: {}",
+                cause.render()
+            ),
+            details: Some(
+                json!({"group": "authentication.k8s.io", "kind": "TokenRequest",
+                "causes": [{"reason": cause.reason, "message": cause.message, "field": cause.field}]}),
+            ),
         }
     };
     if seconds < 600 {
         return Err(invalid("may not specify a duration less than 10 minutes"));
     }
     if seconds > (1i64 << 32) {
-        return Err(invalid("may not specify a duration larger than 2^32 seconds"));
+        return Err(invalid(
+            "may not specify a duration larger than 2^32 seconds",
+        ));
     }
     let audiences: Vec<String> = spec
         .get("audiences")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect::<Vec<_>>())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
         .filter(|a| !a.is_empty())
         .unwrap_or_else(|| vec!["https://kubernetes.default.svc.cluster.local".to_string()]);
     if api_dry_run(ctx)? {
         return Ok(token_response(ns, name, &audiences, seconds, spec, "", ""));
     }
-    let (token, expiry) = ctx.state.authenticator().issue_service_account_token(ns, name, &sa_uid, &audiences, seconds);
-    Ok(token_response(ns, name, &audiences, seconds, spec, &token, &expiry))
+    let (token, expiry) = ctx
+        .state
+        .authenticator()
+        .issue_service_account_token(ns, name, &sa_uid, &audiences, seconds);
+    Ok(token_response(
+        ns, name, &audiences, seconds, spec, &token, &expiry,
+    ))
 }
 
 fn api_dry_run(ctx: &Context<'_>) -> Result<bool, ApiError> {
     crate::api::dry_run(ctx.query)
 }
 
-fn token_response(ns: &str, name: &str, audiences: &[String], seconds: i64, spec: Value, token: &str, expiry: &str) -> Response<Body> {
+fn token_response(
+    ns: &str,
+    name: &str,
+    audiences: &[String],
+    seconds: i64,
+    spec: Value,
+    token: &str,
+    expiry: &str,
+) -> Response<Body> {
     let bound = spec.get("boundObjectRef").cloned().unwrap_or(Value::Null);
     json_response(
         201,

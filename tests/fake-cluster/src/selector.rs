@@ -27,8 +27,12 @@ impl Requirement {
         match self {
             Requirement::Equals(k, v) => label_of(labels, k) == Some(v.as_str()),
             Requirement::NotEquals(k, v) => label_of(labels, k) != Some(v.as_str()),
-            Requirement::In(k, vs) => label_of(labels, k).is_some_and(|l| vs.iter().any(|v| v == l)),
-            Requirement::NotIn(k, vs) => label_of(labels, k).is_none_or(|l| !vs.iter().any(|v| v == l)),
+            Requirement::In(k, vs) => {
+                label_of(labels, k).is_some_and(|l| vs.iter().any(|v| v == l))
+            }
+            Requirement::NotIn(k, vs) => {
+                label_of(labels, k).is_none_or(|l| !vs.iter().any(|v| v == l))
+            }
             Requirement::Exists(k) => label_of(labels, k).is_some(),
             Requirement::DoesNotExist(k) => label_of(labels, k).is_none(),
         }
@@ -55,23 +59,41 @@ impl LabelSelector {
         let mut reqs = Vec::new();
         if let Some(ml) = selector.get("matchLabels").and_then(Value::as_object) {
             for (k, v) in ml {
-                reqs.push(Requirement::Equals(k.clone(), v.as_str().unwrap_or_default().to_string()));
+                reqs.push(Requirement::Equals(
+                    k.clone(),
+                    v.as_str().unwrap_or_default().to_string(),
+                ));
             }
         }
         if let Some(exprs) = selector.get("matchExpressions").and_then(Value::as_array) {
             for e in exprs {
-                let key = e.get("key").and_then(Value::as_str).unwrap_or_default().to_string();
+                let key = e
+                    .get("key")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
                 let values: Vec<String> = e
                     .get("values")
                     .and_then(Value::as_array)
-                    .map(|vs| vs.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                    .map(|vs| {
+                        vs.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_string)
+                            .collect()
+                    })
                     .unwrap_or_default();
-                let req = match e.get("operator").and_then(Value::as_str).unwrap_or_default() {
+                let req = match e
+                    .get("operator")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                {
                     "In" => Requirement::In(key, values),
                     "NotIn" => Requirement::NotIn(key, values),
                     "Exists" => Requirement::Exists(key),
                     "DoesNotExist" => Requirement::DoesNotExist(key),
-                    other => return Err(format!("{other:?} is not a valid label selector operator")),
+                    other => {
+                        return Err(format!("{other:?} is not a valid label selector operator"));
+                    }
                 };
                 reqs.push(req);
             }
@@ -101,13 +123,19 @@ impl LabelSelector {
                 Requirement::Equals(k, v) => (k.clone(), format!("{k}={v}")),
                 Requirement::NotEquals(k, v) => (k.clone(), format!("{k}!={v}")),
                 Requirement::In(k, vs) => (k.clone(), format!("{k} in ({})", sorted(vs).join(","))),
-                Requirement::NotIn(k, vs) => (k.clone(), format!("{k} notin ({})", sorted(vs).join(","))),
+                Requirement::NotIn(k, vs) => {
+                    (k.clone(), format!("{k} notin ({})", sorted(vs).join(",")))
+                }
                 Requirement::Exists(k) => (k.clone(), k.clone()),
                 Requirement::DoesNotExist(k) => (k.clone(), format!("!{k}")),
             })
             .collect();
         parts.sort();
-        parts.into_iter().map(|(_, s)| s).collect::<Vec<_>>().join(",")
+        parts
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 
@@ -139,7 +167,9 @@ fn split_top_level(input: &str) -> Vec<&str> {
 
 fn valid_key(key: &str) -> bool {
     !key.is_empty()
-        && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
 }
 
 fn parse_requirement(part: &str) -> Result<Requirement, String> {
@@ -148,7 +178,9 @@ fn parse_requirement(part: &str) -> Result<Requirement, String> {
         return if valid_key(key) {
             Ok(Requirement::DoesNotExist(key.to_string()))
         } else {
-            Err(format!("unable to parse requirement: invalid label key {key:?}"))
+            Err(format!(
+                "unable to parse requirement: invalid label key {key:?}"
+            ))
         };
     }
     for (op, notin) in [(" notin ", true), (" in ", false)] {
@@ -158,11 +190,18 @@ fn parse_requirement(part: &str) -> Result<Requirement, String> {
             let inner = rest
                 .strip_prefix('(')
                 .and_then(|r| r.strip_suffix(')'))
-                .ok_or_else(|| format!("unable to parse requirement: found '{rest}', expected: '('"))?;
-            let values: Vec<String> =
-                inner.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect();
+                .ok_or_else(|| {
+                    format!("unable to parse requirement: found '{rest}', expected: '('")
+                })?;
+            let values: Vec<String> = inner
+                .split(',')
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .collect();
             if !valid_key(key) {
-                return Err(format!("unable to parse requirement: invalid label key {key:?}"));
+                return Err(format!(
+                    "unable to parse requirement: invalid label key {key:?}"
+                ));
             }
             return Ok(if notin {
                 Requirement::NotIn(key.to_string(), values)
@@ -182,12 +221,16 @@ fn parse_requirement(part: &str) -> Result<Requirement, String> {
         return if valid_key(key) {
             Ok(Requirement::Exists(key.to_string()))
         } else {
-            Err(format!("unable to parse requirement: invalid label key {key:?}"))
+            Err(format!(
+                "unable to parse requirement: invalid label key {key:?}"
+            ))
         };
     };
     let (key, value) = (key.trim(), value.trim());
     if !valid_key(key) {
-        return Err(format!("unable to parse requirement: invalid label key {key:?}"));
+        return Err(format!(
+            "unable to parse requirement: invalid label key {key:?}"
+        ));
     }
     Ok(if negate {
         Requirement::NotEquals(key.to_string(), value.to_string())
@@ -260,7 +303,9 @@ impl FieldSelector {
             } else if let Some((f, v)) = part.split_once('=') {
                 (f, v, false)
             } else {
-                return Err(format!("invalid selector: '{part}'; can't understand '{part}'"));
+                return Err(format!(
+                    "invalid selector: '{part}'; can't understand '{part}'"
+                ));
             };
             let field = field.trim();
             if !COMMON_FIELDS.contains(&field) && !extra_fields(resource).contains(&field) {
@@ -268,7 +313,11 @@ impl FieldSelector {
                     "{field:?} is not a known field selector: only \"metadata.name\", \"metadata.namespace\""
                 ));
             }
-            terms.push(FieldTerm { field: field.to_string(), value: value.trim().to_string(), negate });
+            terms.push(FieldTerm {
+                field: field.to_string(),
+                value: value.trim().to_string(),
+                negate,
+            });
         }
         Ok(FieldSelector(terms))
     }
@@ -282,7 +331,11 @@ impl FieldSelector {
 
     /// The name an RBAC check may use: set when the selector pins exactly `metadata.name=<x>`.
     pub fn pinned_name(&self) -> Option<&str> {
-        let names: Vec<&FieldTerm> = self.0.iter().filter(|t| t.field == "metadata.name").collect();
+        let names: Vec<&FieldTerm> = self
+            .0
+            .iter()
+            .filter(|t| t.field == "metadata.name")
+            .collect();
         match names.as_slice() {
             [t] if !t.negate => Some(&t.value),
             _ => None,
@@ -315,13 +368,17 @@ mod tests {
 
     #[test]
     fn parses_all_operators() {
-        let s = LabelSelector::parse("app=web,tier==front,env!=prod,zone in (a, b),team notin (x),canary,!legacy")
-            .unwrap();
+        let s = LabelSelector::parse(
+            "app=web,tier==front,env!=prod,zone in (a, b),team notin (x),canary,!legacy",
+        )
+        .unwrap();
         assert_eq!(s.0.len(), 7);
         let labels = json!({"app": "web", "tier": "front", "zone": "b", "canary": ""});
         assert!(s.matches(&labels));
         assert!(!s.matches(&json!({"app": "web", "tier": "front", "zone": "c", "canary": ""})));
-        assert!(!s.matches(&json!({"app": "web", "tier": "front", "zone": "a", "canary": "", "legacy": "1"})));
+        assert!(!s.matches(
+            &json!({"app": "web", "tier": "front", "zone": "a", "canary": "", "legacy": "1"})
+        ));
         assert!(!s.matches(&json!({"app": "web", "tier": "front", "zone": "a"})));
         assert!(LabelSelector::parse("").unwrap().matches(&json!({})));
         assert!(LabelSelector::parse("a b=c").is_err());
@@ -338,10 +395,26 @@ mod tests {
     #[test]
     fn field_selectors() {
         let pod = json!({"metadata": {"name": "p", "namespace": "n"}, "spec": {"nodeName": "node-1"}, "status": {"phase": "Running"}});
-        assert!(FieldSelector::parse("metadata.name=p,status.phase!=Pending", "pods").unwrap().matches(&pod));
-        assert!(!FieldSelector::parse("spec.nodeName=node-2", "pods").unwrap().matches(&pod));
-        assert_eq!(FieldSelector::parse("metadata.name=p", "pods").unwrap().pinned_name(), Some("p"));
+        assert!(
+            FieldSelector::parse("metadata.name=p,status.phase!=Pending", "pods")
+                .unwrap()
+                .matches(&pod)
+        );
+        assert!(
+            !FieldSelector::parse("spec.nodeName=node-2", "pods")
+                .unwrap()
+                .matches(&pod)
+        );
+        assert_eq!(
+            FieldSelector::parse("metadata.name=p", "pods")
+                .unwrap()
+                .pinned_name(),
+            Some("p")
+        );
         let err = FieldSelector::parse("spec.foo=1", "deployments").unwrap_err();
-        assert_eq!(err, "\"spec.foo\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\"");
+        assert_eq!(
+            err,
+            "\"spec.foo\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\""
+        );
     }
 }

@@ -66,11 +66,17 @@ pub struct Query(pub Vec<(String, String)>);
 
 impl Query {
     pub fn parse(raw: Option<&str>) -> Query {
-        Query(raw.map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default())
+        Query(
+            raw.map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+                .unwrap_or_default(),
+        )
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn flag(&self, key: &str) -> bool {
@@ -95,7 +101,8 @@ pub fn json_response(code: u16, value: &Value) -> Response<Body> {
 pub fn error_response(e: &ApiError) -> Response<Body> {
     let mut r = json_response(e.code, &e.to_status());
     if e.code == 429 {
-        r.headers_mut().insert(header::RETRY_AFTER, http::HeaderValue::from_static("1"));
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, http::HeaderValue::from_static("1"));
     }
     r
 }
@@ -118,7 +125,11 @@ enum Route {
 }
 
 fn route(method: &Method, path: &str, query: &Query) -> Route {
-    let segs: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+    let segs: Vec<&str> = path
+        .trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
     let (group, version, rest) = match segs.as_slice() {
         ["api", "v1", rest @ ..] if !rest.is_empty() => ("", "v1", rest),
         ["apis", g, v, rest @ ..] if !rest.is_empty() => (*g, *v, rest),
@@ -129,7 +140,9 @@ fn route(method: &Method, path: &str, query: &Query) -> Route {
         _ => (false, rest),
     };
     let (prefixed, namespace, parts): (bool, String, Vec<&str>) = match rest {
-        ["namespaces", ns, more @ ..] if !more.is_empty() && !matches!(more[0], "status" | "finalize") => {
+        ["namespaces", ns, more @ ..]
+            if !more.is_empty() && !matches!(more[0], "status" | "finalize") =>
+        {
             (true, ns.to_string(), more.to_vec())
         }
         _ => (false, String::new(), rest.to_vec()),
@@ -140,9 +153,15 @@ fn route(method: &Method, path: &str, query: &Query) -> Route {
         [r, n, s] => (*r, *n, *s),
         _ => return Route::NotFound,
     };
-    let Some(def) = resources::lookup(group, version, resource) else { return Route::NotFound };
+    let Some(def) = resources::lookup(group, version, resource) else {
+        return Route::NotFound;
+    };
     let is_read_all = name.is_empty() && matches!(*method, Method::GET | Method::HEAD);
-    let scope_ok = if def.namespaced { prefixed || is_read_all } else { !prefixed };
+    let scope_ok = if def.namespaced {
+        prefixed || is_read_all
+    } else {
+        !prefixed
+    };
     if !scope_ok {
         return Route::NotFound;
     }
@@ -160,7 +179,11 @@ fn route(method: &Method, path: &str, query: &Query) -> Route {
         Method::DELETE => "deletecollection",
         _ => return Route::NotFound,
     };
-    let namespace = if def.plural == "namespaces" && !name.is_empty() { name.to_string() } else { namespace };
+    let namespace = if def.plural == "namespaces" && !name.is_empty() {
+        name.to_string()
+    } else {
+        namespace
+    };
     Route::Resource(ResourceRequest {
         def,
         namespace,
@@ -173,7 +196,9 @@ fn route(method: &Method, path: &str, query: &Query) -> Route {
 fn bearer(headers: &HeaderMap) -> Option<String> {
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = v.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
 }
 
 /// Authenticates and applies impersonation. Errors are 401/403.
@@ -181,15 +206,25 @@ fn identify(state: &State, headers: &HeaderMap) -> Result<UserInfo, ApiError> {
     let user = match bearer(headers) {
         Some(token) => {
             let storage = state.storage();
-            state.authenticator().authenticate(&token, &storage).ok_or_else(ApiError::unauthorized)?
+            state
+                .authenticator()
+                .authenticate(&token, &storage)
+                .ok_or_else(ApiError::unauthorized)?
         }
         None if state.settings.plain_http => UserInfo::new("admin", &["system:masters"]),
         None => UserInfo::anonymous(),
     };
-    let Some(target) = headers.get("impersonate-user").and_then(|v| v.to_str().ok()) else {
+    let Some(target) = headers
+        .get("impersonate-user")
+        .and_then(|v| v.to_str().ok())
+    else {
         return Ok(user);
     };
-    let groups: Vec<&str> = headers.get_all("impersonate-group").iter().filter_map(|v| v.to_str().ok()).collect();
+    let groups: Vec<&str> = headers
+        .get_all("impersonate-group")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
     let storage = state.storage();
     let check = |resource: &str, namespace: &str, name: &str| {
         let attrs = Attributes {
@@ -201,7 +236,11 @@ fn identify(state: &State, headers: &HeaderMap) -> Result<UserInfo, ApiError> {
             name: name.into(),
             ..Attributes::default()
         };
-        if rbac::authorize(&storage, &user, &attrs).allowed { Ok(()) } else { Err(rbac::forbidden(&user, &attrs)) }
+        if rbac::authorize(&storage, &user, &attrs).allowed {
+            Ok(())
+        } else {
+            Err(rbac::forbidden(&user, &attrs))
+        }
     };
     let mut impersonated = if let Some(rest) = target.strip_prefix("system:serviceaccount:") {
         let (ns, name) = rest.split_once(':').unwrap_or((rest, ""));
@@ -211,13 +250,21 @@ fn identify(state: &State, headers: &HeaderMap) -> Result<UserInfo, ApiError> {
         u
     } else {
         check("users", "", target)?;
-        UserInfo { name: target.into(), uid: String::new(), groups: Vec::new() }
+        UserInfo {
+            name: target.into(),
+            uid: String::new(),
+            groups: Vec::new(),
+        }
     };
     for g in groups {
         check("groups", "", g)?;
         impersonated.groups.push(g.to_string());
     }
-    if !impersonated.groups.iter().any(|g| g == "system:authenticated") {
+    if !impersonated
+        .groups
+        .iter()
+        .any(|g| g == "system:authenticated")
+    {
         impersonated.groups.push("system:authenticated".into());
     }
     Ok(impersonated)
@@ -228,7 +275,11 @@ fn non_resource(method: &Method, path: &str, accept: &str) -> Result<Response<Bo
         return Err(ApiError::method_not_allowed());
     }
     let _ = accept;
-    let segs: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+    let segs: Vec<&str> = path
+        .trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
     let doc = match segs.as_slice() {
         ["version"] => discovery::version(),
         ["api"] => discovery::api_versions(),
@@ -237,7 +288,9 @@ fn non_resource(method: &Method, path: &str, accept: &str) -> Result<Response<Bo
         ["apis", g] => discovery::api_group(g).ok_or_else(ApiError::not_found_path)?,
         ["apis", g, v] => discovery::resource_list(g, v).ok_or_else(ApiError::not_found_path)?,
         ["openapi", "v3"] => openapi::index(),
-        ["openapi", "v3", rest @ ..] => openapi::document(&rest.join("/")).ok_or_else(ApiError::not_found_path)?,
+        ["openapi", "v3", rest @ ..] => {
+            openapi::document(&rest.join("/")).ok_or_else(ApiError::not_found_path)?
+        }
         ["healthz"] | ["livez"] | ["readyz"] => {
             return Ok(Response::builder()
                 .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
@@ -254,11 +307,18 @@ fn non_resource_verb(method: &Method) -> String {
 }
 
 /// Serves one request.
-pub async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
+pub async fn handle(
+    state: Arc<State>,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, Infallible> {
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
-    let path_and_query = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| path.clone());
+    let path_and_query = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| path.clone());
     let query = Query::parse(req.uri().query());
     let headers = req.headers().clone();
     let body = match req.into_body().collect().await {
@@ -271,7 +331,13 @@ pub async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Respons
     let (response, user) = dispatch(&state, &method, &path, &query, &headers, body).await;
     let response = response.unwrap_or_else(|e| error_response(&e));
     if let Some(log) = &state.access_log {
-        log.record(method.as_str(), &path_and_query, response.status().as_u16(), &user, started.elapsed().as_millis());
+        log.record(
+            method.as_str(),
+            &path_and_query,
+            response.status().as_u16(),
+            &user,
+            started.elapsed().as_millis(),
+        );
     }
     Ok(response)
 }
@@ -292,15 +358,26 @@ async fn dispatch(
     let result = match route(method, path, query) {
         Route::NotFound => Err(ApiError::not_found_path()),
         Route::NonResource => {
-            let attrs = Attributes { verb: non_resource_verb(method), path: path.to_string(), ..Attributes::default() };
+            let attrs = Attributes {
+                verb: non_resource_verb(method),
+                path: path.to_string(),
+                ..Attributes::default()
+            };
             let allowed = rbac::authorize(&state.storage(), &user, &attrs).allowed;
             if allowed {
-                non_resource(method, path, headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or(""))
+                non_resource(
+                    method,
+                    path,
+                    headers
+                        .get(header::ACCEPT)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or(""),
+                )
             } else {
                 Err(rbac::forbidden(&user, &attrs))
             }
         }
-        Route::Resource(req) => resource(state, &user, req, method, query, headers, body).await,
+        Route::Resource(req) => resource(state, &user, req, query, headers, body).await,
     };
     (result, name)
 }
@@ -309,13 +386,16 @@ async fn resource(
     state: &Arc<State>,
     user: &UserInfo,
     req: ResourceRequest,
-    method: &Method,
     query: &Query,
     headers: &HeaderMap,
     body: Bytes,
 ) -> Result<Response<Body>, ApiError> {
     let watch = req.verb == "watch";
-    let fault = state.faults.lock().unwrap_or_else(|e| e.into_inner()).draw(watch);
+    let fault = state
+        .faults
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .draw(watch);
     match fault {
         Fault::InternalError => return Err(ApiError::internal("injected fault")),
         Fault::Throttle => return Err(ApiError::too_many_requests()),
@@ -344,11 +424,32 @@ async fn resource(
         return Err(rbac::forbidden(user, &attrs));
     }
     if fault == Fault::Gone {
-        return Ok(crate::watch::gone_response(query.get("resourceVersion").unwrap_or("0"), state.storage().current_rv()));
+        return Ok(crate::watch::gone_response(
+            query.get("resourceVersion").unwrap_or("0"),
+            state.storage().current_rv(),
+        ));
     }
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json");
-    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let ctx = api::Context { state, user, req: &req, query, content_type, accept, method };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json");
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let ctx = api::Context {
+        state,
+        user,
+        req: &req,
+        query,
+        content_type,
+        accept,
+        user_agent,
+    };
     api::serve(ctx, body).await
 }
 
@@ -373,11 +474,15 @@ pub async fn serve(
             match tls {
                 Some(acceptor) => {
                     if let Ok(stream) = acceptor.accept(stream).await {
-                        let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+                        let _ = builder
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
                     }
                 }
                 None => {
-                    let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+                    let _ = builder
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
                 }
             }
         });
@@ -386,7 +491,10 @@ pub async fn serve(
 
 /// A plain status code response with an empty body.
 pub fn empty(code: StatusCode) -> Response<Body> {
-    Response::builder().status(code).body(full(Bytes::new())).expect("valid response")
+    Response::builder()
+        .status(code)
+        .body(full(Bytes::new()))
+        .expect("valid response")
 }
 
 #[cfg(test)]
@@ -402,25 +510,53 @@ mod tests {
 
     #[test]
     fn routes_paths_like_request_info() {
-        let g = r(Method::GET, "/apis/apps/v1/namespaces/prod/deployments/web", "").unwrap();
-        assert_eq!((g.def.plural, g.namespace.as_str(), g.name.as_str(), g.verb), ("deployments", "prod", "web", "get"));
+        let g = r(
+            Method::GET,
+            "/apis/apps/v1/namespaces/prod/deployments/web",
+            "",
+        )
+        .unwrap();
+        assert_eq!(
+            (g.def.plural, g.namespace.as_str(), g.name.as_str(), g.verb),
+            ("deployments", "prod", "web", "get")
+        );
         let w = r(Method::GET, "/apis/apps/v1/deployments", "watch=true").unwrap();
         assert_eq!((w.verb, w.namespace.as_str()), ("watch", ""));
         let w = r(Method::GET, "/api/v1/watch/namespaces/default/pods", "").unwrap();
         assert_eq!((w.verb, w.namespace.as_str()), ("watch", "default"));
         let ns = r(Method::GET, "/api/v1/namespaces/foo", "").unwrap();
-        assert_eq!((ns.def.plural, ns.name.as_str(), ns.namespace.as_str()), ("namespaces", "foo", "foo"));
+        assert_eq!(
+            (ns.def.plural, ns.name.as_str(), ns.namespace.as_str()),
+            ("namespaces", "foo", "foo")
+        );
         let l = r(Method::GET, "/api/v1/namespaces/default/pods/p/log", "").unwrap();
         assert_eq!(l.subresource, "log");
-        let t = r(Method::POST, "/api/v1/namespaces/default/serviceaccounts/sa/token", "").unwrap();
+        let t = r(
+            Method::POST,
+            "/api/v1/namespaces/default/serviceaccounts/sa/token",
+            "",
+        )
+        .unwrap();
         assert_eq!((t.verb, t.subresource.as_str()), ("create", "token"));
         let n = r(Method::GET, "/api/v1/nodes", "").unwrap();
         assert_eq!(n.verb, "list");
         assert!(r(Method::GET, "/api/v1/namespaces/default/nodes", "").is_none());
-        assert!(r(Method::GET, "/apis/apps/v1/namespaces/default/deployments/web/bogus", "").is_none());
+        assert!(
+            r(
+                Method::GET,
+                "/apis/apps/v1/namespaces/default/deployments/web/bogus",
+                ""
+            )
+            .is_none()
+        );
         let dc = r(Method::DELETE, "/api/v1/namespaces/default/configmaps", "").unwrap();
         assert_eq!(dc.verb, "deletecollection");
-        let ssar = r(Method::POST, "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", "").unwrap();
+        let ssar = r(
+            Method::POST,
+            "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+            "",
+        )
+        .unwrap();
         assert_eq!(ssar.def.plural, "selfsubjectaccessreviews");
     }
 }

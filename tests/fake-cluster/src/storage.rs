@@ -14,6 +14,7 @@ use crate::{
     controllers::{Logs, Store, StoreError},
     defaults,
     errors::{ApiError, Cause},
+    managed::{self, Manager},
     resources::{self, Generation, ResourceDef},
     validation,
 };
@@ -72,6 +73,8 @@ pub struct DeleteOptions {
     pub precondition_uid: Option<String>,
     pub precondition_rv: Option<String>,
     pub dry_run: bool,
+    /// `gracePeriodSeconds`; pods on a node default to their `terminationGracePeriodSeconds`.
+    pub grace_period: Option<i64>,
 }
 
 /// What a delete did.
@@ -98,7 +101,9 @@ pub struct Storage {
 
 /// Now as RFC 3339 with second precision, like `metav1.Time`.
 pub fn now_rfc3339() -> String {
-    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }
 
 /// A random RFC 4122 version 4 UUID.
@@ -108,18 +113,31 @@ pub fn new_uid() -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 /// Five characters from the apiserver's `generateName` alphabet.
 pub fn random_suffix(len: usize) -> String {
     const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
     let mut rng = rand::rng();
-    (0..len).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+    (0..len)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
 fn meta(object: &Value, field: &str) -> String {
-    object.pointer(&format!("/metadata/{field}")).and_then(Value::as_str).unwrap_or_default().to_string()
+    object
+        .pointer(&format!("/metadata/{field}"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn meta_mut(object: &mut Value) -> &mut Map<String, Value> {
@@ -135,7 +153,10 @@ fn meta_mut(object: &mut Value) -> &mut Map<String, Value> {
 }
 
 fn has_finalizers(object: &Value) -> bool {
-    object.pointer("/metadata/finalizers").and_then(Value::as_array).is_some_and(|f| !f.is_empty())
+    object
+        .pointer("/metadata/finalizers")
+        .and_then(Value::as_array)
+        .is_some_and(|f| !f.is_empty())
 }
 
 /// Compares two objects ignoring fields that change on every write.
@@ -189,12 +210,16 @@ impl Storage {
 
     pub fn get(&self, def: &ResourceDef, namespace: &str, name: &str) -> Option<&Value> {
         let ns = if def.namespaced { namespace } else { "" };
-        self.objects.get(def.plural).and_then(|m| m.get(&(ns.to_string(), name.to_string())))
+        self.objects
+            .get(def.plural)
+            .and_then(|m| m.get(&(ns.to_string(), name.to_string())))
     }
 
     /// Objects of `def`, sorted by namespace then name; `namespace` None means all.
     pub fn list(&self, def: &ResourceDef, namespace: Option<&str>) -> Vec<&Value> {
-        let Some(m) = self.objects.get(def.plural) else { return Vec::new() };
+        let Some(m) = self.objects.get(def.plural) else {
+            return Vec::new();
+        };
         match namespace.filter(|_| def.namespaced) {
             Some(ns) => m
                 .range((ns.to_string(), String::new())..)
@@ -206,10 +231,18 @@ impl Storage {
     }
 
     pub fn namespace_exists(&self, ns: &str) -> bool {
-        self.objects.get("namespaces").is_some_and(|m| m.contains_key(&(String::new(), ns.to_string())))
+        self.objects
+            .get("namespaces")
+            .is_some_and(|m| m.contains_key(&(String::new(), ns.to_string())))
     }
 
-    fn commit(&mut self, def: &'static ResourceDef, kind: EventKind, mut object: Value, old: Option<Value>) -> Value {
+    fn commit(
+        &mut self,
+        def: &'static ResourceDef,
+        kind: EventKind,
+        mut object: Value,
+        old: Option<Value>,
+    ) -> Value {
         self.rv += 1;
         meta_mut(&mut object).insert("resourceVersion".into(), json!(self.rv.to_string()));
         let ns = meta(&object, "namespace");
@@ -223,7 +256,14 @@ impl Storage {
                 map.insert((ns.clone(), name), object.clone());
             }
         }
-        let event = Arc::new(Event { resource: def.plural, namespace: ns, rv: self.rv, kind, object: object.clone(), old });
+        let event = Arc::new(Event {
+            resource: def.plural,
+            namespace: ns,
+            rv: self.rv,
+            kind,
+            object: object.clone(),
+            old,
+        });
         let h = self.history.entry(def.plural).or_default();
         h.push_back(event.clone());
         while h.len() > self.history_limit {
@@ -243,32 +283,75 @@ impl Storage {
         }
     }
 
-    /// Creates an object in `namespace` (ignored for cluster-scoped resources).
-    pub fn create(&mut self, def: &'static ResourceDef, namespace: &str, mut object: Value, dry_run: bool) -> Result<Value, ApiError> {
+    /// Creates an object in `namespace` (ignored for cluster-scoped resources), without
+    /// recording a field manager.
+    pub fn create(
+        &mut self,
+        def: &'static ResourceDef,
+        namespace: &str,
+        object: Value,
+        dry_run: bool,
+    ) -> Result<Value, ApiError> {
+        self.create_by(def, namespace, object, dry_run, None)
+    }
+
+    /// Creates an object; `manager` (when set) is recorded in `managedFields`.
+    pub fn create_by(
+        &mut self,
+        def: &'static ResourceDef,
+        namespace: &str,
+        mut object: Value,
+        dry_run: bool,
+        manager: Option<&Manager>,
+    ) -> Result<Value, ApiError> {
         if !object.is_object() {
-            return Err(ApiError::bad_request("the body of the request must be an object"));
+            return Err(ApiError::bad_request(
+                "the body of the request must be an object",
+            ));
+        }
+        if let Some(e) = validation::decode_error(def, &object) {
+            return Err(ApiError::bad_request(e));
         }
         object["apiVersion"] = json!(def.api_version());
         object["kind"] = json!(def.kind);
         let m = meta_mut(&mut object);
         if def.namespaced {
-            let body_ns = m.get("namespace").and_then(Value::as_str).unwrap_or_default();
+            let body_ns = m
+                .get("namespace")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             if !body_ns.is_empty() && !namespace.is_empty() && body_ns != namespace {
                 return Err(ApiError::bad_request(
                     "the namespace of the provided object does not match the namespace sent on the request",
                 ));
             }
-            let ns = if namespace.is_empty() { body_ns.to_string() } else { namespace.to_string() };
+            let ns = if namespace.is_empty() {
+                body_ns.to_string()
+            } else {
+                namespace.to_string()
+            };
             m.insert("namespace".into(), json!(ns));
         } else {
             m.remove("namespace");
         }
-        if m.get("resourceVersion").and_then(Value::as_str).is_some_and(|rv| !rv.is_empty()) {
-            return Err(ApiError::internal("resourceVersion should not be set on objects to be created"));
+        if m.get("resourceVersion")
+            .and_then(Value::as_str)
+            .is_some_and(|rv| !rv.is_empty())
+        {
+            return Err(ApiError::internal(
+                "resourceVersion should not be set on objects to be created",
+            ));
         }
-        let name = m.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+        let name = m
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
         if name.is_empty()
-            && let Some(prefix) = m.get("generateName").and_then(Value::as_str).filter(|p| !p.is_empty())
+            && let Some(prefix) = m
+                .get("generateName")
+                .and_then(Value::as_str)
+                .filter(|p| !p.is_empty())
         {
             let generated = format!("{prefix}{}", random_suffix(5));
             m.insert("name".into(), json!(generated));
@@ -289,10 +372,11 @@ impl Storage {
         if def.namespaced && !self.namespace_exists(&ns) {
             return Err(ApiError::namespace_not_found(&ns));
         }
-        if def.has_status() && def.plural != "namespaces" {
-            if let Some(o) = object.as_object_mut() {
-                o.remove("status");
-            }
+        if def.has_status()
+            && def.plural != "namespaces"
+            && let Some(o) = object.as_object_mut()
+        {
+            o.remove("status");
         }
         prepare_create(def, &mut object, &uid);
         defaults::apply(def.plural, &mut object);
@@ -302,6 +386,10 @@ impl Storage {
         }
         if self.get(def, &ns, &name).is_some() {
             return Err(ApiError::already_exists(def, &name));
+        }
+        if let Some(m) = manager {
+            let fields = managed::record_update(None, &object, m, &def.api_version());
+            meta_mut(&mut object).insert("managedFields".into(), fields);
         }
         if dry_run {
             return Ok(object);
@@ -325,8 +413,23 @@ impl Storage {
         );
     }
 
-    /// Replaces an object (PUT or the result of a PATCH). Returns the stored object.
+    /// Replaces an object (PUT or the result of a PATCH) without recording a field manager
+    /// (`managedFields` of the body are kept, else the stored ones). Returns the stored object.
     pub fn update(
+        &mut self,
+        def: &'static ResourceDef,
+        namespace: &str,
+        name: &str,
+        object: Value,
+        mode: WriteMode,
+        dry_run: bool,
+    ) -> Result<Value, ApiError> {
+        self.update_by(def, namespace, name, object, mode, dry_run, None)
+    }
+
+    /// Replaces an object; `manager` (when set) takes ownership of the fields it changed.
+    #[allow(clippy::too_many_arguments)]
+    pub fn update_by(
         &mut self,
         def: &'static ResourceDef,
         namespace: &str,
@@ -334,11 +437,17 @@ impl Storage {
         mut object: Value,
         mode: WriteMode,
         dry_run: bool,
+        manager: Option<&Manager>,
     ) -> Result<Value, ApiError> {
         let ns = if def.namespaced { namespace } else { "" };
-        let old = self.get(def, ns, name).cloned().ok_or_else(|| ApiError::not_found(def, name))?;
+        let old = self
+            .get(def, ns, name)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(def, name))?;
         if !object.is_object() {
-            return Err(ApiError::bad_request("the body of the request must be an object"));
+            return Err(ApiError::bad_request(
+                "the body of the request must be an object",
+            ));
         }
         let body_name = meta(&object, "name");
         if !body_name.is_empty() && body_name != name {
@@ -351,6 +460,9 @@ impl Storage {
             return Err(ApiError::bad_request(
                 "the namespace of the provided object does not match the namespace sent on the request",
             ));
+        }
+        if let Some(e) = validation::decode_error(def, &object) {
+            return Err(ApiError::bad_request(e));
         }
         let body_rv = meta(&object, "resourceVersion");
         if !body_rv.is_empty() && body_rv != meta(&old, "resourceVersion") {
@@ -367,7 +479,14 @@ impl Storage {
             } else {
                 m.remove("namespace");
             }
-            for f in ["uid", "creationTimestamp", "generation", "deletionTimestamp", "deletionGracePeriodSeconds", "resourceVersion"] {
+            for f in [
+                "uid",
+                "creationTimestamp",
+                "generation",
+                "deletionTimestamp",
+                "deletionGracePeriodSeconds",
+                "resourceVersion",
+            ] {
                 match old_meta.get(f) {
                     Some(v) => m.insert(f.into(), v.clone()),
                     None => m.remove(f),
@@ -387,7 +506,9 @@ impl Storage {
             }
             WriteMode::Status => {
                 let o = object.as_object_mut().expect("object");
-                o.retain(|k, _| matches!(k.as_str(), "metadata" | "status" | "apiVersion" | "kind"));
+                o.retain(|k, _| {
+                    matches!(k.as_str(), "metadata" | "status" | "apiVersion" | "kind")
+                });
                 for (k, v) in old.as_object().expect("stored object") {
                     if !matches!(k.as_str(), "metadata" | "status" | "apiVersion" | "kind") {
                         o.insert(k.clone(), v.clone());
@@ -409,14 +530,34 @@ impl Storage {
             }
         }
         defaults::apply(def.plural, &mut object);
-        if mode == WriteMode::Main && def.generation != Generation::None && generation_changes(def.generation, &old, &object) {
-            let g = old.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0) + 1;
+        if mode == WriteMode::Main
+            && def.generation != Generation::None
+            && generation_changes(def.generation, &old, &object)
+        {
+            let g = old
+                .pointer("/metadata/generation")
+                .and_then(Value::as_i64)
+                .unwrap_or(0)
+                + 1;
             meta_mut(&mut object).insert("generation".into(), json!(g));
         }
         if mode == WriteMode::Main {
             let causes = validation::validate(def, &object, Some(&old));
             if !causes.is_empty() {
                 return Err(ApiError::invalid(def, name, causes));
+            }
+        }
+        match manager {
+            Some(m) => {
+                let fields = managed::record_update(Some(&old), &object, m, &def.api_version());
+                meta_mut(&mut object).insert("managedFields".into(), fields);
+            }
+            None => {
+                if object.pointer("/metadata/managedFields").is_none()
+                    && let Some(f) = old.pointer("/metadata/managedFields").cloned()
+                {
+                    meta_mut(&mut object).insert("managedFields".into(), f);
+                }
             }
         }
         if same_content(&old, &object) {
@@ -439,7 +580,10 @@ impl Storage {
                 let owned = v
                     .pointer("/metadata/ownerReferences")
                     .and_then(Value::as_array)
-                    .is_some_and(|refs| refs.iter().any(|r| r.get("uid").and_then(Value::as_str) == Some(uid)));
+                    .is_some_and(|refs| {
+                        refs.iter()
+                            .any(|r| r.get("uid").and_then(Value::as_str) == Some(uid))
+                    });
                 if owned {
                     out.push((def, meta(v, "namespace"), meta(v, "name")));
                 }
@@ -458,7 +602,10 @@ impl Storage {
         opts: &DeleteOptions,
     ) -> Result<Deleted, ApiError> {
         let ns = if def.namespaced { namespace } else { "" };
-        let current = self.get(def, ns, name).cloned().ok_or_else(|| ApiError::not_found(def, name))?;
+        let current = self
+            .get(def, ns, name)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(def, name))?;
         let uid = meta(&current, "uid");
         if let Some(want) = &opts.precondition_uid
             && *want != uid
@@ -466,7 +613,9 @@ impl Storage {
             return Err(ApiError::conflict(
                 def,
                 name,
-                &format!("Precondition failed: UID in precondition: {want}, UID in object meta: {uid}"),
+                &format!(
+                    "Precondition failed: UID in precondition: {want}, UID in object meta: {uid}"
+                ),
             ));
         }
         if let Some(want) = &opts.precondition_rv {
@@ -475,34 +624,49 @@ impl Storage {
                 return Err(ApiError::conflict(
                     def,
                     name,
-                    &format!("Precondition failed: ResourceVersion in precondition: {want}, ResourceVersion in object meta: {rv}"),
+                    &format!(
+                        "Precondition failed: ResourceVersion in precondition: {want}, ResourceVersion in object meta: {rv}"
+                    ),
                 ));
             }
         }
         if def.plural == "namespaces" && matches!(name, "default" | "kube-system" | "kube-public") {
-            return Err(ApiError::forbidden("", "namespaces", "", name, "this namespace may not be deleted"));
-        }
-        let mut marked = current.clone();
-        if marked.pointer("/metadata/deletionTimestamp").is_none() {
-            let m = meta_mut(&mut marked);
-            m.insert("deletionTimestamp".into(), json!(now_rfc3339()));
-            m.insert("deletionGracePeriodSeconds".into(), json!(0));
+            return Err(ApiError::forbidden(
+                "",
+                "namespaces",
+                "",
+                name,
+                "this namespace may not be deleted",
+            ));
         }
         if opts.dry_run {
-            return Ok(Deleted { object: marked, pending: false });
+            return Ok(Deleted {
+                object: mark_deleted(current, 0),
+                pending: false,
+            });
         }
-        let policy = opts.propagation.unwrap_or(if def.plural == "jobs" { Propagation::Orphan } else { Propagation::Background });
+        let policy = opts.propagation.unwrap_or(if def.plural == "jobs" {
+            Propagation::Orphan
+        } else {
+            Propagation::Background
+        });
         let deps = self.dependents(&uid);
         match policy {
             Propagation::Orphan => {
                 for (d, dns, dname) in &deps {
                     if let Some(mut obj) = self.get(d, dns, dname).cloned() {
                         let old = obj.clone();
-                        if let Some(Value::Array(refs)) = obj.pointer_mut("/metadata/ownerReferences") {
-                            refs.retain(|r| r.get("uid").and_then(Value::as_str) != Some(uid.as_str()));
+                        if let Some(Value::Array(refs)) =
+                            obj.pointer_mut("/metadata/ownerReferences")
+                        {
+                            refs.retain(|r| {
+                                r.get("uid").and_then(Value::as_str) != Some(uid.as_str())
+                            });
                         }
                         if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut)
-                            && m.get("ownerReferences").and_then(Value::as_array).is_some_and(Vec::is_empty)
+                            && m.get("ownerReferences")
+                                .and_then(Value::as_array)
+                                .is_some_and(Vec::is_empty)
                         {
                             m.remove("ownerReferences");
                         }
@@ -511,7 +675,10 @@ impl Storage {
                 }
             }
             Propagation::Foreground => {
-                let child = DeleteOptions { propagation: Some(Propagation::Foreground), ..DeleteOptions::default() };
+                let child = DeleteOptions {
+                    propagation: Some(Propagation::Foreground),
+                    ..DeleteOptions::default()
+                };
                 for (d, dns, dname) in &deps {
                     let _ = self.delete(d, dns, dname, &child);
                 }
@@ -521,25 +688,15 @@ impl Storage {
         if def.plural == "namespaces" {
             self.purge_namespace(name);
         }
-        let result = if has_finalizers(&current) {
-            if current.pointer("/metadata/deletionTimestamp").is_some() {
-                Deleted { object: current, pending: true }
-            } else {
-                let stored = self.commit(def, EventKind::Modified, marked, Some(current));
-                Deleted { object: stored, pending: true }
-            }
-        } else {
-            let mut gone = self.commit(def, EventKind::Deleted, marked.clone(), Some(current));
-            if def.plural == "namespaces" {
-                gone["status"] = json!({"phase": "Terminating"});
-            }
-            if def.plural == "pods" {
-                self.logs.retain(|(lns, pod, _), _| !(lns == ns && pod == name));
-            }
-            Deleted { object: gone, pending: false }
-        };
+        let mut result = self.finish_delete(def, current, opts.grace_period, false);
+        if def.plural == "namespaces" && !result.pending {
+            result.object["status"] = json!({"phase": "Terminating"});
+        }
         if policy == Propagation::Background {
-            let child = DeleteOptions { propagation: Some(Propagation::Background), ..DeleteOptions::default() };
+            let child = DeleteOptions {
+                propagation: Some(Propagation::Background),
+                ..DeleteOptions::default()
+            };
             for (d, dns, dname) in &deps {
                 let _ = self.delete(d, dns, dname, &child);
             }
@@ -549,7 +706,11 @@ impl Storage {
 
     fn purge_namespace(&mut self, ns: &str) {
         for def in resources::RESOURCES.iter().filter(|d| d.namespaced) {
-            let names: Vec<String> = self.list(def, Some(ns)).iter().map(|v| meta(v, "name")).collect();
+            let names: Vec<String> = self
+                .list(def, Some(ns))
+                .iter()
+                .map(|v| meta(v, "name"))
+                .collect();
             for n in names {
                 if let Some(obj) = self.get(def, ns, &n).cloned() {
                     self.commit(def, EventKind::Deleted, obj.clone(), Some(obj));
@@ -560,7 +721,114 @@ impl Storage {
 
     /// Lines of a container's log, with their RFC 3339 timestamps.
     pub fn log_lines(&self, namespace: &str, pod: &str, container: &str) -> &[(String, String)] {
-        self.logs.get(&(namespace.to_string(), pod.to_string(), container.to_string())).map(Vec::as_slice).unwrap_or(&[])
+        self.logs
+            .get(&(
+                namespace.to_string(),
+                pod.to_string(),
+                container.to_string(),
+            ))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+}
+
+/// Sets `deletionTimestamp` (now + `grace` seconds) and `deletionGracePeriodSeconds`.
+fn mark_deleted(mut object: Value, grace: i64) -> Value {
+    if object.pointer("/metadata/deletionTimestamp").is_none() {
+        let at = jiff::Timestamp::now()
+            .checked_add(jiff::SignedDuration::from_secs(grace))
+            .unwrap_or_else(|_| jiff::Timestamp::now());
+        let m = meta_mut(&mut object);
+        m.insert(
+            "deletionTimestamp".into(),
+            json!(at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()),
+        );
+        m.insert("deletionGracePeriodSeconds".into(), json!(grace));
+    }
+    object
+}
+
+impl Storage {
+    /// Removes `current`, or marks it terminating: objects with finalizers wait for them, and
+    /// pods bound to a node wait out their grace period (the simulated kubelet removes them).
+    /// A second delete of a terminating pod removes it when it comes from a controller (the
+    /// kubelet) or asks for grace 0.
+    fn finish_delete(
+        &mut self,
+        def: &'static ResourceDef,
+        current: Value,
+        grace: Option<i64>,
+        from_controller: bool,
+    ) -> Deleted {
+        let terminating = current.pointer("/metadata/deletionTimestamp").is_some();
+        if has_finalizers(&current) {
+            if terminating {
+                return Deleted {
+                    object: current,
+                    pending: true,
+                };
+            }
+            let stored = self.commit(
+                def,
+                EventKind::Modified,
+                mark_deleted(current.clone(), 0),
+                Some(current),
+            );
+            return Deleted {
+                object: stored,
+                pending: true,
+            };
+        }
+        if def.plural == "pods" {
+            let on_node = current
+                .pointer("/spec/nodeName")
+                .and_then(Value::as_str)
+                .is_some_and(|n| !n.is_empty());
+            let finished = matches!(
+                current.pointer("/status/phase").and_then(Value::as_str),
+                Some("Succeeded" | "Failed")
+            );
+            let grace = grace.unwrap_or_else(|| {
+                current
+                    .pointer("/spec/terminationGracePeriodSeconds")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(30)
+            });
+            if !terminating && on_node && !finished && grace > 0 {
+                let stored = self.commit(
+                    def,
+                    EventKind::Modified,
+                    mark_deleted(current.clone(), grace),
+                    Some(current),
+                );
+                return Deleted {
+                    object: stored,
+                    pending: true,
+                };
+            }
+            if terminating && !from_controller && grace > 0 {
+                return Deleted {
+                    object: current,
+                    pending: true,
+                };
+            }
+        }
+        let ns = meta(&current, "namespace");
+        let name = meta(&current, "name");
+        let gone = self.commit(
+            def,
+            EventKind::Deleted,
+            mark_deleted(current.clone(), 0),
+            Some(current),
+        );
+        if def.plural == "pods" {
+            self.logs
+                .retain(|(lns, pod, _), _| !(*lns == ns && *pod == name));
+        }
+        Deleted {
+            object: gone,
+            pending: false,
+        }
     }
 }
 
@@ -569,7 +837,8 @@ fn generation_changes(rule: Generation, old: &Value, new: &Value) -> bool {
         Generation::None => false,
         Generation::Spec => old.get("spec") != new.get("spec"),
         Generation::SpecOrAnnotations => {
-            old.get("spec") != new.get("spec") || old.pointer("/metadata/annotations") != new.pointer("/metadata/annotations")
+            old.get("spec") != new.get("spec")
+                || old.pointer("/metadata/annotations") != new.pointer("/metadata/annotations")
         }
         Generation::NonMetadata => {
             let strip = |v: &Value| {
@@ -593,11 +862,19 @@ fn prepare_create(def: &ResourceDef, object: &mut Value, uid: &str) {
             if object.pointer("/spec/manualSelector") == Some(&json!(true)) {
                 return;
             }
-            let spec = object.as_object_mut().expect("object").entry("spec").or_insert_with(|| json!({}));
+            let spec = object
+                .as_object_mut()
+                .expect("object")
+                .entry("spec")
+                .or_insert_with(|| json!({}));
             if !spec.is_object() {
                 *spec = json!({});
             }
-            let template = spec.as_object_mut().expect("spec").entry("template").or_insert_with(|| json!({}));
+            let template = spec
+                .as_object_mut()
+                .expect("spec")
+                .entry("template")
+                .or_insert_with(|| json!({}));
             let tmeta = meta_mut(template);
             let labels = tmeta.entry("labels").or_insert_with(|| json!({}));
             if let Some(l) = labels.as_object_mut() {
@@ -610,13 +887,22 @@ fn prepare_create(def: &ResourceDef, object: &mut Value, uid: &str) {
                     l.entry(k).or_insert_with(|| json!(v));
                 }
             }
-            let sel = spec.as_object_mut().expect("spec").entry("selector").or_insert_with(|| json!({}));
+            let sel = spec
+                .as_object_mut()
+                .expect("spec")
+                .entry("selector")
+                .or_insert_with(|| json!({}));
             if !sel.is_object() {
                 *sel = json!({});
             }
-            let ml = sel.as_object_mut().expect("selector").entry("matchLabels").or_insert_with(|| json!({}));
+            let ml = sel
+                .as_object_mut()
+                .expect("selector")
+                .entry("matchLabels")
+                .or_insert_with(|| json!({}));
             if let Some(ml) = ml.as_object_mut() {
-                ml.entry("batch.kubernetes.io/controller-uid").or_insert_with(|| json!(uid));
+                ml.entry("batch.kubernetes.io/controller-uid")
+                    .or_insert_with(|| json!(uid));
             }
         }
         "pods" => {
@@ -627,87 +913,153 @@ fn prepare_create(def: &ResourceDef, object: &mut Value, uid: &str) {
 }
 
 fn to_store_error(resource: &str, namespace: &str, name: &str, e: ApiError) -> StoreError {
-    let (resource, namespace, name) = (resource.to_string(), namespace.to_string(), name.to_string());
+    let (resource, namespace, name) = (
+        resource.to_string(),
+        namespace.to_string(),
+        name.to_string(),
+    );
     match e.reason {
-        "NotFound" => StoreError::NotFound { resource, namespace, name },
-        "AlreadyExists" => StoreError::AlreadyExists { resource, namespace, name },
-        "Conflict" => StoreError::Conflict { resource, namespace, name, message: e.message },
-        _ => StoreError::Invalid { resource, message: e.message },
+        "NotFound" => StoreError::NotFound {
+            resource,
+            namespace,
+            name,
+        },
+        "AlreadyExists" => StoreError::AlreadyExists {
+            resource,
+            namespace,
+            name,
+        },
+        "Conflict" => StoreError::Conflict {
+            resource,
+            namespace,
+            name,
+            message: e.message,
+        },
+        _ => StoreError::Invalid {
+            resource,
+            message: e.message,
+        },
+    }
+}
+
+/// The field manager the real component would write as.
+fn controller_manager(resource: &str, subresource: Option<&str>) -> Manager {
+    let name = match (resource, subresource) {
+        ("pods", Some(_)) | ("events", _) => "kubelet",
+        ("pods", None) => "kube-scheduler",
+        _ => "kube-controller-manager",
+    };
+    Manager {
+        name: name.to_string(),
+        subresource: subresource.map(str::to_string),
     }
 }
 
 fn def_for(resource: &str) -> Result<&'static ResourceDef, StoreError> {
     resources::by_plural(resource)
         .filter(|d| !d.virtual_only)
-        .ok_or_else(|| StoreError::Invalid { resource: resource.to_string(), message: "unknown resource".into() })
+        .ok_or_else(|| StoreError::Invalid {
+            resource: resource.to_string(),
+            message: "unknown resource".into(),
+        })
 }
 
 impl Store for Storage {
     fn list(&self, resource: &str) -> Vec<Value> {
         match resources::by_plural(resource) {
-            Some(def) => Storage::list(self, def, None).into_iter().cloned().collect(),
+            Some(def) => Storage::list(self, def, None)
+                .into_iter()
+                .cloned()
+                .collect(),
             None => Vec::new(),
         }
     }
 
+    fn for_each(&self, resource: &str, visit: &mut dyn FnMut(&Value)) {
+        if let Some(def) = resources::by_plural(resource) {
+            for object in Storage::list(self, def, None) {
+                visit(object);
+            }
+        }
+    }
+
     fn get(&self, resource: &str, namespace: &str, name: &str) -> Option<Value> {
-        resources::by_plural(resource).and_then(|def| Storage::get(self, def, namespace, name).cloned())
+        resources::by_plural(resource)
+            .and_then(|def| Storage::get(self, def, namespace, name).cloned())
     }
 
     fn create(&mut self, resource: &str, object: Value) -> Result<Value, StoreError> {
         let def = def_for(resource)?;
         let ns = meta(&object, "namespace");
         let name = meta(&object, "name");
-        Storage::create(self, def, &ns, object, false).map_err(|e| to_store_error(resource, &ns, &name, e))
+        let name_of = if resource == "events" {
+            "kubelet"
+        } else {
+            "kube-controller-manager"
+        };
+        let manager = Manager {
+            name: name_of.to_string(),
+            subresource: None,
+        };
+        Storage::create_by(self, def, &ns, object, false, Some(&manager))
+            .map_err(|e| to_store_error(resource, &ns, &name, e))
     }
 
     fn update(&mut self, resource: &str, object: Value) -> Result<Value, StoreError> {
         let def = def_for(resource)?;
         let ns = meta(&object, "namespace");
         let name = meta(&object, "name");
-        Storage::update(self, def, &ns, &name, object, WriteMode::Main, false).map_err(|e| to_store_error(resource, &ns, &name, e))
+        let manager = controller_manager(resource, None);
+        Storage::update_by(
+            self,
+            def,
+            &ns,
+            &name,
+            object,
+            WriteMode::Main,
+            false,
+            Some(&manager),
+        )
+        .map_err(|e| to_store_error(resource, &ns, &name, e))
     }
 
     fn update_status(&mut self, resource: &str, object: Value) -> Result<Value, StoreError> {
         let def = def_for(resource)?;
         let ns = meta(&object, "namespace");
         let name = meta(&object, "name");
-        let mode = if def.has_status() { WriteMode::Status } else { WriteMode::Main };
-        Storage::update(self, def, &ns, &name, object, mode, false).map_err(|e| to_store_error(resource, &ns, &name, e))
+        let mode = if def.has_status() {
+            WriteMode::Status
+        } else {
+            WriteMode::Main
+        };
+        let manager = controller_manager(resource, Some("status"));
+        Storage::update_by(self, def, &ns, &name, object, mode, false, Some(&manager))
+            .map_err(|e| to_store_error(resource, &ns, &name, e))
     }
 
     fn delete(&mut self, resource: &str, namespace: &str, name: &str) -> Result<(), StoreError> {
         let def = def_for(resource)?;
         // Controllers delete without cascading: dependents are left to the garbage collector.
         let ns = if def.namespaced { namespace } else { "" };
-        let current = Storage::get(self, def, ns, name)
-            .cloned()
-            .ok_or_else(|| to_store_error(resource, namespace, name, ApiError::not_found(def, name)))?;
-        let mut marked = current.clone();
-        if marked.pointer("/metadata/deletionTimestamp").is_none() {
-            let m = meta_mut(&mut marked);
-            m.insert("deletionTimestamp".into(), json!(now_rfc3339()));
-            m.insert("deletionGracePeriodSeconds".into(), json!(0));
-        }
-        if has_finalizers(&current) {
-            if current.pointer("/metadata/deletionTimestamp").is_none() {
-                self.commit(def, EventKind::Modified, marked, Some(current));
-            }
-        } else {
-            self.commit(def, EventKind::Deleted, marked, Some(current));
-            if def.plural == "pods" {
-                self.logs.retain(|(lns, pod, _), _| !(lns == ns && pod == name));
-            }
-        }
+        let current = Storage::get(self, def, ns, name).cloned().ok_or_else(|| {
+            to_store_error(resource, namespace, name, ApiError::not_found(def, name))
+        })?;
+        self.finish_delete(def, current, None, true);
         Ok(())
     }
 }
 
 impl Logs for Storage {
     fn append_log(&mut self, namespace: &str, pod: &str, container: &str, line: &str) {
-        let ts = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%S.%fZ").to_string();
+        let ts = jiff::Timestamp::now()
+            .strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            .to_string();
         self.logs
-            .entry((namespace.to_string(), pod.to_string(), container.to_string()))
+            .entry((
+                namespace.to_string(),
+                pod.to_string(),
+                container.to_string(),
+            ))
             .or_default()
             .push((ts, line.to_string()));
     }
@@ -725,7 +1077,8 @@ mod tests {
     fn storage() -> Storage {
         let mut s = Storage::new(100);
         let ns = resources::by_plural("namespaces").unwrap();
-        s.create(ns, "", json!({"metadata": {"name": "default"}}), false).unwrap();
+        s.create(ns, "", json!({"metadata": {"name": "default"}}), false)
+            .unwrap();
         s
     }
 
@@ -740,19 +1093,32 @@ mod tests {
         let d = resources::by_plural("deployments").unwrap();
         let created = s.create(d, "default", deployment("web"), false).unwrap();
         assert_eq!(created["metadata"]["generation"], 1);
-        assert!(s.get(resources::by_plural("serviceaccounts").unwrap(), "default", "default").is_some());
+        assert!(
+            s.get(
+                resources::by_plural("serviceaccounts").unwrap(),
+                "default",
+                "default"
+            )
+            .is_some()
+        );
         let mut changed = created.clone();
         changed["spec"]["replicas"] = json!(3);
         changed["status"] = json!({"replicas": 9});
-        let updated = s.update(d, "default", "web", changed.clone(), WriteMode::Main, false).unwrap();
+        let updated = s
+            .update(d, "default", "web", changed.clone(), WriteMode::Main, false)
+            .unwrap();
         assert_eq!(updated["metadata"]["generation"], 2);
         assert!(updated.get("status").is_none());
-        let err = s.update(d, "default", "web", changed, WriteMode::Main, false).unwrap_err();
+        let err = s
+            .update(d, "default", "web", changed, WriteMode::Main, false)
+            .unwrap_err();
         assert_eq!(err.code, 409);
         let mut st = updated.clone();
         st["status"] = json!({"replicas": 3});
         st["spec"]["replicas"] = json!(7);
-        let after = s.update(d, "default", "web", st, WriteMode::Status, false).unwrap();
+        let after = s
+            .update(d, "default", "web", st, WriteMode::Status, false)
+            .unwrap();
         assert_eq!(after["metadata"]["generation"], 2);
         assert_eq!(after["spec"]["replicas"], 3);
         assert_eq!(after["status"]["replicas"], 3);
@@ -761,7 +1127,9 @@ mod tests {
             v["metadata"]["labels"] = json!({"x": "y"});
             v
         };
-        let after = s.update(d, "default", "web", label_only, WriteMode::Main, false).unwrap();
+        let after = s
+            .update(d, "default", "web", label_only, WriteMode::Main, false)
+            .unwrap();
         assert_eq!(after["metadata"]["generation"], 2);
     }
 
@@ -775,7 +1143,16 @@ mod tests {
         let cm = resources::by_plural("configmaps").unwrap();
         let owned = json!({"metadata": {"name": "c", "ownerReferences": [{"uid": owner["metadata"]["uid"], "name": "web", "kind": "Deployment", "apiVersion": "apps/v1"}]}});
         s.create(cm, "default", owned.clone(), false).unwrap();
-        s.delete(d, "default", "web", &DeleteOptions { propagation: Some(Propagation::Orphan), ..Default::default() }).unwrap();
+        s.delete(
+            d,
+            "default",
+            "web",
+            &DeleteOptions {
+                propagation: Some(Propagation::Orphan),
+                ..Default::default()
+            },
+        )
+        .unwrap();
         let c = s.get(cm, "default", "c").unwrap();
         assert!(c["metadata"].get("ownerReferences").is_none());
         let owner = s.create(d, "default", deployment("web"), false).unwrap();
@@ -783,7 +1160,8 @@ mod tests {
         owned2["metadata"]["name"] = json!("c2");
         owned2["metadata"]["ownerReferences"][0]["uid"] = owner["metadata"]["uid"].clone();
         s.create(cm, "default", owned2, false).unwrap();
-        s.delete(d, "default", "web", &DeleteOptions::default()).unwrap();
+        s.delete(d, "default", "web", &DeleteOptions::default())
+            .unwrap();
         assert!(s.get(cm, "default", "c2").is_none());
     }
 
@@ -791,12 +1169,21 @@ mod tests {
     fn finalizers_hold_deletion() {
         let mut s = storage();
         let cm = resources::by_plural("configmaps").unwrap();
-        s.create(cm, "default", json!({"metadata": {"name": "f", "finalizers": ["x/y"]}}), false).unwrap();
-        let del = s.delete(cm, "default", "f", &DeleteOptions::default()).unwrap();
+        s.create(
+            cm,
+            "default",
+            json!({"metadata": {"name": "f", "finalizers": ["x/y"]}}),
+            false,
+        )
+        .unwrap();
+        let del = s
+            .delete(cm, "default", "f", &DeleteOptions::default())
+            .unwrap();
         assert!(del.pending);
         let mut obj = s.get(cm, "default", "f").unwrap().clone();
         obj["metadata"]["finalizers"] = json!([]);
-        s.update(cm, "default", "f", obj, WriteMode::Main, false).unwrap();
+        s.update(cm, "default", "f", obj, WriteMode::Main, false)
+            .unwrap();
         assert!(s.get(cm, "default", "f").is_none());
     }
 
@@ -807,14 +1194,66 @@ mod tests {
         let job = json!({"metadata": {"name": "migrate"}, "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "m", "image": "x:1"}]}}}});
         let created = s.create(j, "default", job, false).unwrap();
         let uid = created["metadata"]["uid"].as_str().unwrap();
-        assert_eq!(created["spec"]["selector"]["matchLabels"]["batch.kubernetes.io/controller-uid"], uid);
-        assert_eq!(created["spec"]["template"]["metadata"]["labels"]["job-name"], "migrate");
-        assert_eq!(created["metadata"]["labels"]["batch.kubernetes.io/job-name"], "migrate");
+        assert_eq!(
+            created["spec"]["selector"]["matchLabels"]["batch.kubernetes.io/controller-uid"],
+            uid
+        );
+        assert_eq!(
+            created["spec"]["template"]["metadata"]["labels"]["job-name"],
+            "migrate"
+        );
+        assert_eq!(
+            created["metadata"]["labels"]["batch.kubernetes.io/job-name"],
+            "migrate"
+        );
         let mut changed = created.clone();
         changed["spec"]["template"]["spec"]["containers"][0]["image"] = json!("x:2");
-        let err = s.update(j, "default", "migrate", changed, WriteMode::Main, false).unwrap_err();
+        let err = s
+            .update(j, "default", "migrate", changed, WriteMode::Main, false)
+            .unwrap_err();
         assert_eq!(err.code, 422);
-        assert!(err.message.contains("spec.template: Invalid value"), "{}", err.message);
+        assert!(
+            err.message.contains("spec.template: Invalid value"),
+            "{}",
+            err.message
+        );
         assert!(err.message.contains("field is immutable"));
+    }
+
+    #[test]
+    fn cloned_job_with_stale_controller_labels_is_invalid() {
+        let mut s = storage();
+        let j = resources::by_plural("jobs").unwrap();
+        let job = json!({"metadata": {"name": "migrate"}, "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "m", "image": "x:1"}]}}}});
+        let created = s.create(j, "default", job, false).unwrap();
+        let mut clone = created.clone();
+        clone["metadata"] = json!({"name": "migrate-2"});
+        clone.as_object_mut().unwrap().remove("status");
+        let err = s.create(j, "default", clone.clone(), false).unwrap_err();
+        assert_eq!(err.code, 422);
+        assert!(
+            err.message
+                .contains("spec.template.metadata.labels[controller-uid]: Invalid value"),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.message.contains("`selector` not auto-generated"),
+            "{}",
+            err.message
+        );
+        for key in [
+            "controller-uid",
+            "job-name",
+            "batch.kubernetes.io/controller-uid",
+            "batch.kubernetes.io/job-name",
+        ] {
+            clone["spec"]["template"]["metadata"]["labels"]
+                .as_object_mut()
+                .unwrap()
+                .remove(key);
+        }
+        clone["spec"].as_object_mut().unwrap().remove("selector");
+        s.create(j, "default", clone, false).unwrap();
     }
 }

@@ -48,7 +48,9 @@ pub fn gone_response(requested: &str, oldest: u64) -> Response<Body> {
 
 /// A channel-fed streaming body.
 pub fn channel_body(rx: mpsc::Receiver<Bytes>) -> Body {
-    let s = stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (Ok(Frame::data(b)), rx)) });
+    let s = stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|b| (Ok(Frame::data(b)), rx))
+    });
     StreamBody::new(s).boxed()
 }
 
@@ -59,6 +61,7 @@ struct Filter {
     labels: LabelSelector,
     fields: FieldSelector,
     table: bool,
+    metadata_only: bool,
     include: String,
 }
 
@@ -68,11 +71,20 @@ impl Filter {
     }
 
     fn render(&self, o: &Value, rv: u64) -> Value {
-        if self.table { table::render_with(self.def, std::slice::from_ref(o), rv, None, &self.include) } else { o.clone() }
+        if self.metadata_only {
+            return table::partial(o);
+        }
+        if self.table {
+            table::render_with(self.def, std::slice::from_ref(o), rv, None, &self.include)
+        } else {
+            o.clone()
+        }
     }
 
     fn event(&self, ev: &Event) -> Option<Bytes> {
-        if ev.resource != self.def.plural || (!self.namespace.is_empty() && ev.namespace != self.namespace) {
+        if ev.resource != self.def.plural
+            || (!self.namespace.is_empty() && ev.namespace != self.namespace)
+        {
             return None;
         }
         let now = self.matches(&ev.object);
@@ -93,7 +105,10 @@ impl Filter {
         if initial_end {
             meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
         }
-        line("BOOKMARK", &json!({"kind": self.def.kind, "apiVersion": self.def.api_version(), "metadata": meta}))
+        line(
+            "BOOKMARK",
+            &json!({"kind": self.def.kind, "apiVersion": self.def.api_version(), "metadata": meta}),
+        )
     }
 }
 
@@ -103,9 +118,12 @@ pub fn serve(ctx: &Context<'_>) -> Result<Response<Body>, ApiError> {
     let filter = Filter {
         def,
         namespace: ctx.req.namespace.clone(),
-        labels: LabelSelector::parse(q.get("labelSelector").unwrap_or("")).map_err(ApiError::bad_request)?,
-        fields: FieldSelector::parse(q.get("fieldSelector").unwrap_or(""), def.plural).map_err(ApiError::bad_request)?,
+        labels: LabelSelector::parse(q.get("labelSelector").unwrap_or(""))
+            .map_err(ApiError::bad_request)?,
+        fields: FieldSelector::parse(q.get("fieldSelector").unwrap_or(""), def.plural)
+            .map_err(ApiError::bad_request)?,
         table: table::wants_table(ctx.accept),
+        metadata_only: table::wants_metadata(ctx.accept),
         include: q.get("includeObject").unwrap_or("Metadata").to_string(),
     };
     let bookmarks = q.flag("allowWatchBookmarks");
@@ -124,7 +142,8 @@ pub fn serve(ctx: &Context<'_>) -> Result<Response<Body>, ApiError> {
     let (start_rv, rx) = {
         let storage = ctx.state.storage();
         let current = storage.current_rv();
-        let fresh = send_initial == Some(true) || ((rv_param.is_empty() || rv_param == "0") && send_initial != Some(false));
+        let fresh = send_initial == Some(true)
+            || ((rv_param.is_empty() || rv_param == "0") && send_initial != Some(false));
         if fresh {
             let ns = (!filter.namespace.is_empty()).then_some(filter.namespace.as_str());
             for o in storage.list(def, ns) {
@@ -157,7 +176,8 @@ pub fn serve(ctx: &Context<'_>) -> Result<Response<Body>, ApiError> {
         }
         let deadline = tokio::time::sleep(timeout);
         tokio::pin!(deadline);
-        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + BOOKMARK_EVERY, BOOKMARK_EVERY);
+        let mut tick =
+            tokio::time::interval_at(tokio::time::Instant::now() + BOOKMARK_EVERY, BOOKMARK_EVERY);
         let mut last_rv = start_rv;
         loop {
             tokio::select! {
@@ -179,6 +199,10 @@ pub fn serve(ctx: &Context<'_>) -> Result<Response<Body>, ApiError> {
             }
         }
     });
-    let resp = Response::builder().status(200).header(header::CONTENT_TYPE, "application/json");
-    Ok(resp.body(channel_body(out)).unwrap_or_else(|_| json_response(500, &json!({}))))
+    let resp = Response::builder()
+        .status(200)
+        .header(header::CONTENT_TYPE, "application/json");
+    Ok(resp
+        .body(channel_body(out))
+        .unwrap_or_else(|_| json_response(500, &json!({}))))
 }

@@ -5,7 +5,9 @@ use serde_json::{Value, json};
 
 use crate::controllers::SimContext;
 use crate::controllers::store::Store;
-use crate::controllers::util::{fmt_time, fnv64, int_at, name, namespace, now_ms, str_at, uid, write};
+use crate::controllers::util::{
+    fmt_time, fnv64, int_at, name, namespace, now_ms, str_at, uid, write,
+};
 
 /// Who reports an event.
 #[derive(Clone, Copy)]
@@ -29,7 +31,14 @@ pub struct Event<'a> {
 
 /// Records an event, aggregating repeats.
 pub fn record<S: Store>(store: &mut S, ctx: &SimContext, event: Event<'_>) {
-    let Event { object, kind, warning, reason, message, source } = event;
+    let Event {
+        object,
+        kind,
+        warning,
+        reason,
+        message,
+        source,
+    } = event;
     let event_type = if warning { "Warning" } else { "Normal" };
     let key = format!("{}/{reason}/{message}", uid(object));
     let event_name = format!("{}.{:016x}", name(object), fnv64(key.as_bytes()));

@@ -12,8 +12,9 @@ use crate::controllers::SimContext;
 use crate::controllers::events::{self, Event, Source};
 use crate::controllers::store::Store;
 use crate::controllers::util::{
-    Millis, bool_at, conditions_of, find_condition, fmt_time, int_at, is_deleting, name, namespace, now_ms,
-    owner_reference, pod_active, pod_ready, put_count, scaled, str_at, time_at, uid, write_status,
+    At, Millis, bool_at, conditions_of, find_condition, fmt_time, int_at, is_deleting, name,
+    namespace, now_ms, owner_reference, parse_time, pod_active, pod_ready, put_count, scaled,
+    str_at, time_at, uid, write_status,
 };
 use crate::controllers::world::World;
 
@@ -44,7 +45,14 @@ fn is_true(conditions: &[Value], kind: &str) -> bool {
 }
 
 /// Sets a Job condition (replacing one of the same type when status or reason differ).
-fn set_job_condition(conditions: &mut Vec<Value>, kind: &str, status: &str, reason: &str, message: &str, now: Millis) -> bool {
+fn set_job_condition(
+    conditions: &mut Vec<Value>,
+    kind: &str,
+    status: &str,
+    reason: &str,
+    message: &str,
+    now: Millis,
+) -> bool {
     if let Some(old) = find_condition(conditions, kind)
         && str_at(old, "/status") == Some(status)
         && str_at(old, "/reason") == Some(reason)
@@ -63,7 +71,12 @@ fn set_job_condition(conditions: &mut Vec<Value>, kind: &str, status: &str, reas
     true
 }
 
-fn sync<S: Store>(store: &mut S, ctx: &SimContext, world: &mut World, job: &Value) -> Option<Value> {
+fn sync<S: Store>(
+    store: &mut S,
+    ctx: &SimContext,
+    world: &mut World,
+    job: &Value,
+) -> Option<Value> {
     let now = now_ms(ctx);
     let mut conditions = conditions_of(job);
     let pods: Vec<Value> = world.pods_of(uid(job)).into_iter().cloned().collect();
@@ -71,20 +84,44 @@ fn sync<S: Store>(store: &mut S, ctx: &SimContext, world: &mut World, job: &Valu
         expire(store, job, &conditions, &pods, ctx);
         return None;
     }
-    let mut status: Map<String, Value> = job.get("status").and_then(Value::as_object).cloned().unwrap_or_default();
+    let mut status: Map<String, Value> = job
+        .get("status")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     let active: Vec<&Value> = pods.iter().filter(|it| pod_active(it)).collect();
-    let phase_count = |phase: &str| pods.iter().filter(|it| str_at(it, "/status/phase") == Some(phase)).count() as i64;
+    let phase_count = |phase: &str| {
+        pods.iter()
+            .filter(|it| str_at(it, "/status/phase") == Some(phase))
+            .count() as i64
+    };
     let succeeded = phase_count("Succeeded").max(int_at(job, "/status/succeeded").unwrap_or(0));
     let failed = phase_count("Failed").max(int_at(job, "/status/failed").unwrap_or(0));
     let mut remaining_active = active.len();
 
     if is_true(&conditions, "FailureTarget") || is_true(&conditions, "SuccessCriteriaMet") {
         let failing = is_true(&conditions, "FailureTarget");
-        let interim = find_condition(&conditions, if failing { "FailureTarget" } else { "SuccessCriteriaMet" }).cloned();
+        let interim = find_condition(
+            &conditions,
+            if failing {
+                "FailureTarget"
+            } else {
+                "SuccessCriteriaMet"
+            },
+        )
+        .cloned();
         delete_pods(store, ctx, job, &active);
         remaining_active = 0;
-        let reason = interim.as_ref().and_then(|it| str_at(it, "/reason")).unwrap_or("").to_owned();
-        let message = interim.as_ref().and_then(|it| str_at(it, "/message")).unwrap_or("").to_owned();
+        let reason = interim
+            .as_ref()
+            .and_then(|it| str_at(it, "/reason"))
+            .unwrap_or("")
+            .to_owned();
+        let message = interim
+            .as_ref()
+            .and_then(|it| str_at(it, "/message"))
+            .unwrap_or("")
+            .to_owned();
         if failing {
             set_job_condition(&mut conditions, "Failed", "True", &reason, &message, now);
         } else {
@@ -95,16 +132,34 @@ fn sync<S: Store>(store: &mut S, ctx: &SimContext, world: &mut World, job: &Valu
     } else if bool_at(job, "/spec/suspend") {
         delete_pods(store, ctx, job, &active);
         remaining_active = 0;
-        if set_job_condition(&mut conditions, "Suspended", "True", "JobSuspended", "Job suspended", now) {
+        if set_job_condition(
+            &mut conditions,
+            "Suspended",
+            "True",
+            "JobSuspended",
+            "Job suspended",
+            now,
+        ) {
             record(store, ctx, job, false, "Suspended", "Job suspended".into());
         }
     } else {
         if is_true(&conditions, "Suspended") {
-            set_job_condition(&mut conditions, "Suspended", "False", "JobResumed", "Job resumed", now);
+            set_job_condition(
+                &mut conditions,
+                "Suspended",
+                "False",
+                "JobResumed",
+                "Job resumed",
+                now,
+            );
             record(store, ctx, job, false, "Resumed", "Job resumed".into());
             status.insert("startTime".into(), json!(fmt_time(now)));
         }
-        let start = match status.get("startTime").and_then(Value::as_str).and_then(crate::controllers::util::parse_time) {
+        let start = match status
+            .get("startTime")
+            .and_then(Value::as_str)
+            .and_then(parse_time)
+        {
             Some(it) => it,
             None => {
                 status.insert("startTime".into(), json!(fmt_time(now)));
@@ -114,7 +169,12 @@ fn sync<S: Store>(store: &mut S, ctx: &SimContext, world: &mut World, job: &Valu
         let limit = int_at(job, "/spec/backoffLimit").unwrap_or(6);
         let on_failure = str_at(job, "/spec/template/spec/restartPolicy") == Some("OnFailure");
         let restarts: i64 = active.iter().map(|pod| restart_count(pod)).sum();
-        let restarts_exceeded = on_failure && if limit == 0 { restarts > 0 } else { restarts >= limit };
+        let restarts_exceeded = on_failure
+            && if limit == 0 {
+                restarts > 0
+            } else {
+                restarts >= limit
+            };
         let deadline = int_at(job, "/spec/activeDeadlineSeconds");
         let failure = if failed > limit || restarts_exceeded {
             Some(("BackoffLimitExceeded", BACKOFF_LIMIT_MESSAGE))
@@ -129,12 +189,26 @@ fn sync<S: Store>(store: &mut S, ctx: &SimContext, world: &mut World, job: &Valu
             None => succeeded > 0 && active.is_empty(),
         };
         if let Some((reason, message)) = failure {
-            set_job_condition(&mut conditions, "FailureTarget", "True", reason, message, now);
+            set_job_condition(
+                &mut conditions,
+                "FailureTarget",
+                "True",
+                reason,
+                message,
+                now,
+            );
             record(store, ctx, job, true, reason, message.into());
             delete_pods(store, ctx, job, &active);
             remaining_active = 0;
         } else if success {
-            set_job_condition(&mut conditions, "SuccessCriteriaMet", "True", "CompletionsReached", SUCCESS_MESSAGE, now);
+            set_job_condition(
+                &mut conditions,
+                "SuccessCriteriaMet",
+                "True",
+                "CompletionsReached",
+                SUCCESS_MESSAGE,
+                now,
+            );
             delete_pods(store, ctx, job, &active);
             remaining_active = 0;
         } else {
@@ -152,7 +226,9 @@ fn sync<S: Store>(store: &mut S, ctx: &SimContext, world: &mut World, job: &Valu
                 }
             } else if active.len() > want {
                 let mut extra = active.clone();
-                extra.sort_by_key(|it| std::cmp::Reverse(time_at(it, "/metadata/creationTimestamp").unwrap_or(0)));
+                extra.sort_by_key(|it| {
+                    std::cmp::Reverse(time_at(it, "/metadata/creationTimestamp").unwrap_or(0))
+                });
                 delete_pods(store, ctx, job, &extra[..active.len() - want]);
                 remaining_active = want;
             }
@@ -162,7 +238,10 @@ fn sync<S: Store>(store: &mut S, ctx: &SimContext, world: &mut World, job: &Valu
     put_count(&mut status, "active", remaining_active as i64);
     put_count(&mut status, "succeeded", succeeded);
     put_count(&mut status, "failed", failed);
-    status.insert("ready".into(), json!(active.iter().filter(|it| pod_ready(it)).count()));
+    status.insert(
+        "ready".into(),
+        json!(active.iter().filter(|it| pod_ready(it)).count()),
+    );
     status.insert("terminating".into(), json!(0));
     status.insert("uncountedTerminatedPods".into(), json!({}));
     if conditions.is_empty() {
@@ -182,7 +261,7 @@ fn sync<S: Store>(store: &mut S, ctx: &SimContext, world: &mut World, job: &Valu
 fn restart_count(pod: &Value) -> i64 {
     ["/status/containerStatuses", "/status/initContainerStatuses"]
         .iter()
-        .filter_map(|pointer| pod.pointer(pointer).and_then(Value::as_array))
+        .filter_map(|pointer| pod.at(pointer).and_then(Value::as_array))
         .flatten()
         .filter_map(|it| int_at(it, "/restartCount"))
         .sum()
@@ -197,7 +276,7 @@ fn backing_off(ctx: &SimContext, pods: &[Value], failed: i64, now: Millis) -> bo
         .iter()
         .filter(|it| str_at(it, "/status/phase") == Some("Failed"))
         .map(|pod| {
-            pod.pointer("/status/containerStatuses")
+            pod.at("/status/containerStatuses")
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
@@ -206,13 +285,23 @@ fn backing_off(ctx: &SimContext, pods: &[Value], failed: i64, now: Millis) -> bo
                 .unwrap_or(0)
         })
         .max();
-    let Some(last_failure) = last_failure else { return false };
+    let Some(last_failure) = last_failure else {
+        return false;
+    };
     now < last_failure + scaled(ctx, pod_back_off_seconds(failed))
 }
 
 /// `ttlSecondsAfterFinished`: deletes the finished Job and its pods once the TTL has passed.
-fn expire<S: Store>(store: &mut S, job: &Value, conditions: &[Value], pods: &[Value], ctx: &SimContext) {
-    let Some(ttl) = int_at(job, "/spec/ttlSecondsAfterFinished") else { return };
+fn expire<S: Store>(
+    store: &mut S,
+    job: &Value,
+    conditions: &[Value],
+    pods: &[Value],
+    ctx: &SimContext,
+) {
+    let Some(ttl) = int_at(job, "/spec/ttlSecondsAfterFinished") else {
+        return;
+    };
     let finished = ["Complete", "Failed"]
         .iter()
         .filter_map(|kind| find_condition(conditions, kind))
@@ -220,7 +309,11 @@ fn expire<S: Store>(store: &mut S, job: &Value, conditions: &[Value], pods: &[Va
         .filter_map(|it| time_at(it, "/lastTransitionTime"))
         .max();
     let Some(finished) = finished else { return };
-    let due = if ttl <= 0 { finished } else { finished + scaled(ctx, ttl as f64) };
+    let due = if ttl <= 0 {
+        finished
+    } else {
+        finished + scaled(ctx, ttl as f64)
+    };
     if now_ms(ctx) < due {
         return;
     }
@@ -230,23 +323,59 @@ fn expire<S: Store>(store: &mut S, job: &Value, conditions: &[Value], pods: &[Va
     let _ = store.delete("jobs", namespace(job), name(job));
 }
 
-fn record<S: Store>(store: &mut S, ctx: &SimContext, job: &Value, warning: bool, reason: &str, message: String) {
+fn record<S: Store>(
+    store: &mut S,
+    ctx: &SimContext,
+    job: &Value,
+    warning: bool,
+    reason: &str,
+    message: String,
+) {
     let source = Source::Controller("job-controller");
-    events::record(store, ctx, Event { object: job, kind: "Job", warning, reason, message, source });
+    events::record(
+        store,
+        ctx,
+        Event {
+            object: job,
+            kind: "Job",
+            warning,
+            reason,
+            message,
+            source,
+        },
+    );
 }
 
 fn delete_pods<S: Store>(store: &mut S, ctx: &SimContext, job: &Value, pods: &[&Value]) {
     for pod in pods {
         if store.delete("pods", namespace(pod), name(pod)).is_ok() {
-            record(store, ctx, job, false, "SuccessfulDelete", format!("Deleted pod: {}", name(pod)));
+            record(
+                store,
+                ctx,
+                job,
+                false,
+                "SuccessfulDelete",
+                format!("Deleted pod: {}", name(pod)),
+            );
         }
     }
 }
 
 fn create_pod<S: Store>(store: &mut S, ctx: &SimContext, world: &mut World, job: &Value) -> bool {
-    let template = job.pointer("/spec/template").cloned().unwrap_or_else(|| json!({}));
-    let mut metadata = template.get("metadata").and_then(Value::as_object).cloned().unwrap_or_default();
-    let mut labels = metadata.get("labels").and_then(Value::as_object).cloned().unwrap_or_default();
+    let template = job
+        .at("/spec/template")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
+    let mut metadata = template
+        .get("metadata")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mut labels = metadata
+        .get("labels")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     for (key, value) in [
         ("batch.kubernetes.io/controller-uid", uid(job)),
         ("batch.kubernetes.io/job-name", name(job)),
@@ -260,7 +389,10 @@ fn create_pod<S: Store>(store: &mut S, ctx: &SimContext, world: &mut World, job:
     metadata.remove("creationTimestamp");
     metadata.insert("generateName".into(), json!(format!("{}-", name(job))));
     metadata.insert("namespace".into(), json!(namespace(job)));
-    metadata.insert("ownerReferences".into(), json!([owner_reference(job, "batch/v1", "Job")]));
+    metadata.insert(
+        "ownerReferences".into(),
+        json!([owner_reference(job, "batch/v1", "Job")]),
+    );
     let mut spec = template.get("spec").cloned().unwrap_or_else(|| json!({}));
     if str_at(&spec, "/nodeName").is_none()
         && let Some(node) = world.pick_node()
@@ -270,11 +402,25 @@ fn create_pod<S: Store>(store: &mut S, ctx: &SimContext, world: &mut World, job:
     let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec});
     match store.create("pods", pod) {
         Ok(created) => {
-            record(store, ctx, job, false, "SuccessfulCreate", format!("Created pod: {}", name(&created)));
+            record(
+                store,
+                ctx,
+                job,
+                false,
+                "SuccessfulCreate",
+                format!("Created pod: {}", name(&created)),
+            );
             true
         }
         Err(error) => {
-            record(store, ctx, job, true, "FailedCreate", format!("Error creating: {error}"));
+            record(
+                store,
+                ctx,
+                job,
+                true,
+                "FailedCreate",
+                format!("Error creating: {error}"),
+            );
             false
         }
     }

@@ -2,11 +2,10 @@
 //! timestamps already stored in its status and `ctx.now`, so a tick can be replayed or skipped
 //! without changing the outcome.
 //!
-//! Timeline of a pod, in simulated seconds (multiplied by `time_scale`): scheduled at the first tick
-//! that sees it (`PodScheduled`, `startTime`); init containers run one after the other; each
-//! container starts `PULL` seconds after it may start and is Ready `READY_DELAY` seconds later (or
-//! after its readinessProbe `initialDelaySeconds`). Images decide special behaviour (see
-//! `Behaviour`), commands are interpreted by `script`.
+//! Timeline of a pod, in simulated seconds (multiplied by `time_scale`): scheduled at the first
+//! tick that sees it (`PodScheduled`, `startTime`); init containers run one after the other; each
+//! container follows `container::advance`. Images decide special behaviour
+//! (`container::Behaviour`), commands are interpreted by `script`.
 //!
 //! Bookkeeping: the Ready condition's `lastProbeTime` records up to when container log lines have
 //! been appended, so each line is written exactly once.
@@ -14,41 +13,40 @@
 use serde_json::{Map, Value, json};
 
 use crate::controllers::SimContext;
+use crate::controllers::container::{
+    Behaviour, Container, Restart, State, advance, behaviour, container_status, parse_container,
+    plain_behaviour, ready_at, waiting,
+};
 use crate::controllers::events::{self, Event, Source};
-use crate::controllers::script::{self, Run};
+use crate::controllers::script::Run;
 use crate::controllers::store::{Logs, Store};
 use crate::controllers::util::{
-    Millis, fmt_time, fnv64, hex64, int_at, is_deleting, name, namespace, now_ms, scaled, str_at, time_at, uid, write,
-    write_status,
+    At, Millis, fmt_time, fnv64, int_at, is_deleting, name, namespace, now_ms, scaled, str_at,
+    time_at, uid, write, write_status,
 };
 use crate::controllers::world::World;
 
-/// Image pull plus container creation.
-pub const PULL: f64 = 0.5;
-/// From container start to Ready without a readinessProbe.
-pub const READY_DELAY: f64 = 0.1;
-/// How long a `crash-` image runs before exiting 1.
-pub const CRASH_RUN: f64 = 0.5;
-/// How long `ErrImagePull` shows before `ImagePullBackOff`.
-pub const ERR_PULL_VISIBLE: f64 = 1.0;
 /// How long a terminating pod lingers (capped by its grace period).
 pub const TERMINATION: f64 = 1.0;
 
 /// Advances every pod by one tick.
 pub fn run<S: Store + Logs>(store: &mut S, ctx: &SimContext, world: &mut World) {
-    let now = now_ms(ctx);
     for idx in 0..world.pods.len() {
-        let pod = &world.pods[idx];
+        let Some(pod) = world.pods[idx].value.as_ref() else {
+            continue;
+        };
         if is_deleting(pod) {
             finish_deletion(store, ctx, pod);
             continue;
         }
-        if matches!(str_at(pod, "/status/phase"), Some("Succeeded" | "Failed")) || is_stable(pod, ctx) {
+        if is_settled(pod, ctx) {
             continue;
         }
         let mut pod = pod.clone();
         if str_at(&pod, "/spec/nodeName").is_none_or(str::is_empty) {
-            let Some(node) = world.pick_node() else { continue };
+            let Some(node) = world.pick_node() else {
+                continue;
+            };
             pod["spec"]["nodeName"] = json!(node);
             if let Some(it) = write(store, "pods", &pod) {
                 pod = it;
@@ -56,23 +54,54 @@ pub fn run<S: Store + Logs>(store: &mut S, ctx: &SimContext, world: &mut World) 
         }
         let outcome = simulate(&pod, ctx);
         let node = str_at(&pod, "/spec/nodeName").unwrap_or("").to_owned();
-        if pod.get("status").and_then(|it| it.get("startTime")).is_none() {
-            let message = format!("Successfully assigned {}/{} to {node}", namespace(&pod), name(&pod));
-            record(store, ctx, &pod, false, "Scheduled", message, Source::Scheduler);
+        if pod
+            .get("status")
+            .and_then(|it| it.get("startTime"))
+            .is_none()
+        {
+            let message = format!(
+                "Successfully assigned {}/{} to {node}",
+                namespace(&pod),
+                name(&pod)
+            );
+            record(
+                store,
+                ctx,
+                &pod,
+                false,
+                "Scheduled",
+                message,
+                Source::Scheduler,
+            );
         }
         for (container, line) in &outcome.logs {
             store.append_log(namespace(&pod), name(&pod), container, line);
         }
         for (warning, reason, message) in outcome.events {
-            record(store, ctx, &pod, warning, reason, message, Source::Kubelet(&node));
+            record(
+                store,
+                ctx,
+                &pod,
+                warning,
+                reason,
+                message,
+                Source::Kubelet(&node),
+            );
         }
         if pod.get("status") != Some(&outcome.status) {
             pod["status"] = outcome.status;
             if let Some(it) = write_status(store, "pods", &pod) {
-                world.pods[idx] = it;
+                world.refresh_pod(idx, it, ctx);
             }
         }
     }
+}
+
+/// Whether the kubelet has nothing to do for this pod until something else changes it.
+pub fn is_settled(pod: &Value, ctx: &SimContext) -> bool {
+    !is_deleting(pod)
+        && (matches!(str_at(pod, "/status/phase"), Some("Succeeded" | "Failed"))
+            || is_stable(pod, ctx))
 }
 
 fn record<S: Store>(
@@ -84,7 +113,18 @@ fn record<S: Store>(
     message: String,
     source: Source<'_>,
 ) {
-    events::record(store, ctx, Event { object: pod, kind: "Pod", warning, reason, message, source });
+    events::record(
+        store,
+        ctx,
+        Event {
+            object: pod,
+            kind: "Pod",
+            warning,
+            reason,
+            message,
+            source,
+        },
+    );
 }
 
 /// Removes a terminating pod once its (short, scaled) grace period is over.
@@ -97,95 +137,13 @@ fn finish_deletion<S: Store>(store: &mut S, ctx: &SimContext, pod: &Value) {
         Some(seconds) => deletion - seconds * 1000,
         None => deletion,
     };
-    let linger = if grace <= 0 { 0 } else { scaled(ctx, (grace as f64).min(TERMINATION)) };
+    let linger = if grace <= 0 {
+        0
+    } else {
+        scaled(ctx, (grace as f64).min(TERMINATION))
+    };
     if now_ms(ctx) >= requested + linger {
         let _ = store.delete("pods", namespace(pod), name(pod));
-    }
-}
-
-/// What an image and command make a container do.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Behaviour {
-    /// The image cannot be pulled; the message is the container's waiting message.
-    PullFails(String),
-    /// Runs forever; Ready after the delay (`None`: never Ready).
-    Serve(Option<f64>),
-    /// Runs a script, Ready while running after the delay.
-    Script(Run, Option<f64>),
-}
-
-/// The behaviour of one container spec.
-pub fn behaviour(container: &Value, init: bool) -> Behaviour {
-    let image = str_at(container, "/image").unwrap_or("");
-    let reference = ImageRef::parse(image);
-    if reference.host.ends_with(".invalid") {
-        let message = format!(
-            "rpc error: code = Unknown desc = failed to pull and unpack image \"{full}\": failed to resolve reference \"{full}\": failed to do request: Head \"https://{host}/v2/{path}/manifests/{tag}\": dial tcp: lookup {host}: no such host",
-            full = reference.full(),
-            host = reference.host,
-            path = reference.path,
-            tag = reference.tag,
-        );
-        return Behaviour::PullFails(message);
-    }
-    if reference.tag.starts_with("missing-") {
-        let message = format!(
-            "rpc error: code = NotFound desc = failed to pull and unpack image \"{full}\": failed to resolve reference \"{full}\": {full}: not found",
-            full = reference.full()
-        );
-        return Behaviour::PullFails(message);
-    }
-    let ready = if reference.tag.starts_with("unready-") {
-        None
-    } else {
-        let delay = container
-            .pointer("/readinessProbe")
-            .filter(|it| it.is_object())
-            .map(|probe| probe.get("initialDelaySeconds").and_then(Value::as_f64).unwrap_or(0.0) + 2.0 * READY_DELAY);
-        Some(delay.unwrap_or(READY_DELAY))
-    };
-    if reference.tag.starts_with("crash-") {
-        return Behaviour::Script(Run { lines: Vec::new(), exit: Some((CRASH_RUN, 1)) }, ready);
-    }
-    let strings = |pointer: &str| -> Vec<String> {
-        container
-            .pointer(pointer)
-            .and_then(Value::as_array)
-            .map(|it| it.iter().filter_map(Value::as_str).map(str::to_owned).collect())
-            .unwrap_or_default()
-    };
-    match script::interpret(&strings("/command"), &strings("/args")) {
-        Some(run) => Behaviour::Script(run, ready),
-        None if init => Behaviour::Script(Run { lines: Vec::new(), exit: Some((READY_DELAY, 0)) }, ready),
-        None => Behaviour::Serve(ready),
-    }
-}
-
-/// An image reference split the way a container runtime resolves it.
-struct ImageRef {
-    host: String,
-    path: String,
-    tag: String,
-}
-
-impl ImageRef {
-    fn parse(image: &str) -> ImageRef {
-        let image = image.split('@').next().unwrap_or(image);
-        let (host, rest) = match image.split_once('/') {
-            Some((first, rest)) if first.contains(['.', ':']) || first == "localhost" => (first.to_owned(), rest),
-            Some(_) => ("docker.io".to_owned(), image),
-            None => ("docker.io".to_owned(), image),
-        };
-        let (path, tag) = match rest.rsplit_once(':') {
-            Some((path, tag)) if !tag.contains('/') => (path.to_owned(), tag.to_owned()),
-            _ => (rest.to_owned(), "latest".to_owned()),
-        };
-        let path = if host == "docker.io" && !path.contains('/') { format!("library/{path}") } else { path };
-        ImageRef { host, path, tag }
-    }
-
-    fn full(&self) -> String {
-        format!("{}/{}:{}", self.host, self.path, self.tag)
     }
 }
 
@@ -194,24 +152,40 @@ fn is_stable(pod: &Value, ctx: &SimContext) -> bool {
     if str_at(pod, "/status/phase") != Some("Running") {
         return false;
     }
-    let Some(conditions) = pod.pointer("/status/conditions").and_then(Value::as_array) else { return false };
-    let Some(ready) = conditions.iter().find(|it| str_at(it, "/type") == Some("Ready")) else { return false };
+    let Some(conditions) = pod.at("/status/conditions").and_then(Value::as_array) else {
+        return false;
+    };
+    let Some(ready) = conditions
+        .iter()
+        .find(|it| str_at(it, "/type") == Some("Ready"))
+    else {
+        return false;
+    };
     if str_at(ready, "/status") != Some("True") {
         return false;
     }
-    let watermark = time_at(ready, "/lastProbeTime").unwrap_or(0);
-    let containers = pod.pointer("/spec/containers").and_then(Value::as_array);
-    let statuses = pod.pointer("/status/containerStatuses").and_then(Value::as_array);
-    let (Some(containers), Some(statuses)) = (containers, statuses) else { return false };
-    containers.iter().zip(statuses).all(|(container, status)| match behaviour(container, false) {
-        Behaviour::Serve(_) => true,
-        Behaviour::Script(Run { lines, exit: None }, _) => {
-            let Some(started) = time_at(status, "/state/running/startedAt") else { return false };
-            let last = lines.last().map(|(at, _)| *at).unwrap_or(0.0);
-            lines.is_empty() || started + scaled(ctx, last) <= watermark
-        }
-        _ => false,
-    })
+    let containers = pod.at("/spec/containers").and_then(Value::as_array);
+    let statuses = pod
+        .at("/status/containerStatuses")
+        .and_then(Value::as_array);
+    let (Some(containers), Some(statuses)) = (containers, statuses) else {
+        return false;
+    };
+    containers
+        .iter()
+        .zip(statuses)
+        .all(|(container, status)| match plain_behaviour(container) {
+            Behaviour::Serve(_) => true,
+            Behaviour::Script(Run { lines, exit: None }, _) => {
+                let Some(started) = time_at(status, "/state/running/startedAt") else {
+                    return false;
+                };
+                let last = lines.last().map(|(at, _)| *at).unwrap_or(0.0);
+                lines.is_empty()
+                    || started + scaled(ctx, last) <= time_at(ready, "/lastProbeTime").unwrap_or(0)
+            }
+            _ => false,
+        })
 }
 
 /// The result of simulating one pod up to `now`.
@@ -221,188 +195,20 @@ struct Outcome {
     events: Vec<(bool, &'static str, String)>,
 }
 
-/// A container's state as the kubelet tracks it.
-#[derive(Debug, Clone, PartialEq)]
-enum State {
-    Waiting(&'static str, Option<String>),
-    Running(Millis),
-    Terminated { code: i32, started: Millis, finished: Millis },
-}
-
-#[derive(Debug, Clone)]
-struct Container {
-    state: State,
-    last: Option<(i32, Millis, Millis)>,
-    restarts: i64,
-}
-
-fn parse_container(status: &Value) -> Container {
-    let state = match status.get("state") {
-        Some(state) if state.get("running").is_some() => {
-            State::Running(time_at(state, "/running/startedAt").unwrap_or(0))
-        }
-        Some(state) if state.get("terminated").is_some() => State::Terminated {
-            code: int_at(state, "/terminated/exitCode").unwrap_or(0) as i32,
-            started: time_at(state, "/terminated/startedAt").unwrap_or(0),
-            finished: time_at(state, "/terminated/finishedAt").unwrap_or(0),
-        },
-        Some(state) => {
-            let reason = match str_at(state, "/waiting/reason") {
-                Some("CrashLoopBackOff") => "CrashLoopBackOff",
-                Some("ErrImagePull") => "ErrImagePull",
-                Some("ImagePullBackOff") => "ImagePullBackOff",
-                Some("PodInitializing") => "PodInitializing",
-                _ => "ContainerCreating",
-            };
-            State::Waiting(reason, None)
-        }
-        None => State::Waiting("ContainerCreating", None),
-    };
-    let last = status.pointer("/lastState/terminated").map(|it| {
-        (
-            int_at(it, "/exitCode").unwrap_or(0) as i32,
-            time_at(it, "/startedAt").unwrap_or(0),
-            time_at(it, "/finishedAt").unwrap_or(0),
-        )
-    });
-    Container { state, last, restarts: int_at(status, "/restartCount").unwrap_or(0) }
-}
-
-/// Crash-loop and image-pull back-off after `attempt` failures (1-based), in simulated seconds.
-pub fn back_off_seconds(attempt: i64) -> f64 {
-    let exponent = (attempt.max(1) - 1).min(16) as i32;
-    (10.0 * 2f64.powi(exponent)).min(300.0)
-}
-
-/// Formats seconds like a Go duration (`10s`, `5m0s`).
-fn go_duration(seconds: f64) -> String {
-    let seconds = seconds.round() as i64;
-    if seconds < 60 { format!("{seconds}s") } else { format!("{}m{}s", seconds / 60, seconds % 60) }
-}
-
-/// The waiting reason of a container whose image cannot be pulled, `eligible` being when it could
-/// first start pulling.
-fn pull_failure_state(ctx: &SimContext, eligible: Millis, now: Millis) -> &'static str {
-    let pull = scaled(ctx, PULL);
-    let mut attempt_start = eligible;
-    let mut attempt = 1;
-    loop {
-        let failed = attempt_start + pull;
-        if now < failed {
-            return if attempt == 1 { "ContainerCreating" } else { "ImagePullBackOff" };
-        }
-        let back_off = scaled(ctx, back_off_seconds(attempt));
-        if now < failed + scaled(ctx, ERR_PULL_VISIBLE).min(back_off / 2) {
-            return "ErrImagePull";
-        }
-        if now < failed + back_off {
-            return "ImagePullBackOff";
-        }
-        attempt_start = failed + back_off;
-        attempt += 1;
-        if back_off_seconds(attempt) >= 300.0 {
-            let cycle = pull + scaled(ctx, 300.0);
-            let skipped = (now - attempt_start) / cycle;
-            attempt_start += skipped * cycle;
-        }
-    }
-}
-
-/// Which terminations lead to a restart.
-#[derive(Clone, Copy)]
-enum Restart {
-    Always,
-    OnFailure,
-    Never,
-}
-
-/// Advances one container to `now`. Returns its state and the start times of the runs whose log
-/// lines may be due.
-fn advance(
-    ctx: &SimContext,
-    behaviour: &Behaviour,
-    previous: Option<Container>,
-    eligible: Millis,
-    now: Millis,
-    restart: Restart,
-) -> (Container, Vec<Millis>) {
-    let mut container =
-        previous.unwrap_or(Container { state: State::Waiting("ContainerCreating", None), last: None, restarts: 0 });
-    let mut runs = Vec::new();
-    if let Behaviour::PullFails(message) = behaviour {
-        let reason = pull_failure_state(ctx, eligible, now);
-        let message = match reason {
-            "ErrImagePull" => Some(message.clone()),
-            _ => None,
-        };
-        container.state = State::Waiting(reason, message);
-        return (container, runs);
-    }
-    if let State::Running(started) = container.state {
-        runs.push(started);
-    }
-    let pulled = eligible + scaled(ctx, PULL);
-    for _ in 0..256 {
-        match container.state.clone() {
-            State::Waiting("CrashLoopBackOff", _) => {
-                let finished = container.last.map(|it| it.2).unwrap_or(eligible);
-                let restart_at = finished + scaled(ctx, back_off_seconds(container.restarts));
-                if restart_at > now {
-                    break;
-                }
-                container.state = State::Running(restart_at);
-                runs.push(restart_at);
-            }
-            State::Waiting(..) => {
-                if pulled > now {
-                    container.state = State::Waiting("ContainerCreating", None);
-                    break;
-                }
-                container.state = State::Running(pulled);
-                runs.push(pulled);
-            }
-            State::Running(started) => {
-                let Behaviour::Script(Run { exit: Some((seconds, code)), .. }, _) = behaviour else { break };
-                let finished = started + scaled(ctx, *seconds);
-                if finished > now {
-                    break;
-                }
-                container.state = State::Terminated { code: *code, started, finished };
-            }
-            State::Terminated { code, started, finished } => {
-                let again = match restart {
-                    Restart::Always => true,
-                    Restart::OnFailure => code != 0,
-                    Restart::Never => false,
-                };
-                if !again {
-                    break;
-                }
-                container.restarts += 1;
-                container.last = Some((code, started, finished));
-                container.state = State::Waiting("CrashLoopBackOff", None);
-            }
-        }
-    }
-    (container, runs)
-}
-
-/// When a running container turned Ready, if it has.
-fn ready_at(behaviour: &Behaviour, container: &Container, ctx: &SimContext, now: Millis) -> Option<Millis> {
-    let State::Running(started) = container.state else { return None };
-    let delay = match behaviour {
-        Behaviour::Serve(delay) | Behaviour::Script(_, delay) => (*delay)?,
-        Behaviour::PullFails(_) => return None,
-    };
-    let at = started + scaled(ctx, delay);
-    (at <= now).then_some(at)
-}
-
 fn simulate(pod: &Value, ctx: &SimContext) -> Outcome {
     let now = now_ms(ctx);
     let old_status = pod.get("status").cloned().unwrap_or_else(|| json!({}));
-    let old_conditions = old_status.get("conditions").and_then(Value::as_array).cloned().unwrap_or_default();
-    let old_condition = |kind: &str| old_conditions.iter().find(|it| str_at(it, "/type") == Some(kind)).cloned();
+    let old_conditions = old_status
+        .get("conditions")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let old_condition = |kind: &str| {
+        old_conditions
+            .iter()
+            .find(|it| str_at(it, "/type") == Some(kind))
+            .cloned()
+    };
     let scheduled = old_condition("PodScheduled")
         .filter(|it| str_at(it, "/status") == Some("True"))
         .and_then(|it| time_at(&it, "/lastTransitionTime"))
@@ -414,21 +220,41 @@ fn simulate(pod: &Value, ctx: &SimContext) -> Outcome {
         _ => Restart::Always,
     };
     let pod_name = name(pod);
-    let mut outcome = Outcome { status: json!({}), logs: Vec::new(), events: Vec::new() };
+    let mut outcome = Outcome {
+        status: json!({}),
+        logs: Vec::new(),
+        events: Vec::new(),
+    };
 
     let mut eligible = scheduled;
     let mut initialized = true;
     let mut init_failed = false;
     let mut init_statuses = Vec::new();
-    let inits = pod.pointer("/spec/initContainers").and_then(Value::as_array).cloned().unwrap_or_default();
-    let old_inits = old_status.get("initContainerStatuses").and_then(Value::as_array).cloned().unwrap_or_default();
+    let inits = pod
+        .at("/spec/initContainers")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let old_inits = old_status
+        .get("initContainerStatuses")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let mut unfinished_inits = Vec::new();
     for spec in &inits {
         let container_name = str_at(spec, "/name").unwrap_or("");
-        let old = old_inits.iter().find(|it| str_at(it, "/name") == Some(container_name));
+        let old = old_inits
+            .iter()
+            .find(|it| str_at(it, "/name") == Some(container_name));
         if !initialized {
             unfinished_inits.push(container_name.to_owned());
-            init_statuses.push(container_status(spec, pod, &waiting("PodInitializing"), false, ctx));
+            init_statuses.push(container_status(
+                spec,
+                pod,
+                &waiting("PodInitializing"),
+                false,
+                ctx,
+            ));
             continue;
         }
         let behaviour = behaviour(spec, true);
@@ -436,11 +262,28 @@ fn simulate(pod: &Value, ctx: &SimContext) -> Outcome {
             Restart::Never => Restart::Never,
             _ => Restart::OnFailure,
         };
-        let (container, runs) = advance(ctx, &behaviour, old.map(parse_container), eligible, now, restart);
-        collect_logs(&mut outcome, &behaviour, container_name, &runs, watermark, ctx, now);
+        let (container, runs) = advance(
+            ctx,
+            &behaviour,
+            old.map(parse_container),
+            eligible,
+            now,
+            restart,
+        );
+        collect_logs(
+            &mut outcome,
+            &behaviour,
+            container_name,
+            &runs,
+            watermark,
+            ctx,
+            now,
+        );
         container_events(&mut outcome, spec, pod, old, &container);
         let done = match container.state {
-            State::Terminated { code: 0, finished, .. } => {
+            State::Terminated {
+                code: 0, finished, ..
+            } => {
                 eligible = finished;
                 true
             }
@@ -458,23 +301,54 @@ fn simulate(pod: &Value, ctx: &SimContext) -> Outcome {
         init_statuses.push(container_status(spec, pod, &container, ready, ctx));
     }
 
-    let containers = pod.pointer("/spec/containers").and_then(Value::as_array).cloned().unwrap_or_default();
-    let old_containers = old_status.get("containerStatuses").and_then(Value::as_array).cloned().unwrap_or_default();
+    let containers = pod
+        .at("/spec/containers")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let old_containers = old_status
+        .get("containerStatuses")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let mut statuses = Vec::new();
     let mut unready = Vec::new();
     let mut ready_time = eligible;
     let (mut running, mut succeeded, mut failed, mut restarted) = (0, 0, 0, false);
     for spec in &containers {
         let container_name = str_at(spec, "/name").unwrap_or("");
-        let old = old_containers.iter().find(|it| str_at(it, "/name") == Some(container_name));
+        let old = old_containers
+            .iter()
+            .find(|it| str_at(it, "/name") == Some(container_name));
         if !initialized {
             unready.push(container_name.to_owned());
-            statuses.push(container_status(spec, pod, &waiting("PodInitializing"), false, ctx));
+            statuses.push(container_status(
+                spec,
+                pod,
+                &waiting("PodInitializing"),
+                false,
+                ctx,
+            ));
             continue;
         }
         let behaviour = behaviour(spec, false);
-        let (container, runs) = advance(ctx, &behaviour, old.map(parse_container), eligible, now, policy);
-        collect_logs(&mut outcome, &behaviour, container_name, &runs, watermark, ctx, now);
+        let (container, runs) = advance(
+            ctx,
+            &behaviour,
+            old.map(parse_container),
+            eligible,
+            now,
+            policy,
+        );
+        collect_logs(
+            &mut outcome,
+            &behaviour,
+            container_name,
+            &runs,
+            watermark,
+            ctx,
+            now,
+        );
         container_events(&mut outcome, spec, pod, old, &container);
         let ready = ready_at(&behaviour, &container, ctx, now);
         match ready {
@@ -489,7 +363,13 @@ fn simulate(pod: &Value, ctx: &SimContext) -> Outcome {
             State::Waiting("CrashLoopBackOff", _) => running += 1,
             State::Waiting(..) => (),
         }
-        statuses.push(container_status(spec, pod, &container, ready.is_some(), ctx));
+        statuses.push(container_status(
+            spec,
+            pod,
+            &container,
+            ready.is_some(),
+            ctx,
+        ));
     }
 
     let total = containers.len();
@@ -509,12 +389,18 @@ fn simulate(pod: &Value, ctx: &SimContext) -> Outcome {
     let keep = |kind: &str, status: &str, at: Millis| -> String {
         match old_condition(kind) {
             Some(old) if str_at(&old, "/status") == Some(status) => {
-                str_at(&old, "/lastTransitionTime").map(str::to_owned).unwrap_or_else(|| fmt_time(at))
+                str_at(&old, "/lastTransitionTime")
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| fmt_time(at))
             }
             _ => fmt_time(at),
         }
     };
-    let condition = |kind: &str, ok: bool, at: Millis, reason: Option<&str>, message: Option<String>| {
+    let condition = |kind: &str,
+                     ok: bool,
+                     at: Millis,
+                     reason: Option<&str>,
+                     message: Option<String>| {
         let status = if ok { "True" } else { "False" };
         let mut value = json!({"type": kind, "status": status, "lastProbeTime": null, "lastTransitionTime": keep(kind, status, at)});
         if let Some(reason) = reason {
@@ -528,19 +414,50 @@ fn simulate(pod: &Value, ctx: &SimContext) -> Outcome {
     let init_condition = if initialized {
         condition("Initialized", true, eligible, None, None)
     } else {
-        let message = format!("containers with incomplete status: [{}]", unfinished_inits.join(" "));
-        condition("Initialized", false, now, Some("ContainersNotInitialized"), Some(message))
+        let message = format!(
+            "containers with incomplete status: [{}]",
+            unfinished_inits.join(" ")
+        );
+        condition(
+            "Initialized",
+            false,
+            now,
+            Some("ContainersNotInitialized"),
+            Some(message),
+        )
     };
     let (ready_ok, ready_reason, ready_message) = if finished {
-        (false, Some(if phase == "Succeeded" { "PodCompleted" } else { "PodFailed" }), None)
+        (
+            false,
+            Some(if phase == "Succeeded" {
+                "PodCompleted"
+            } else {
+                "PodFailed"
+            }),
+            None,
+        )
     } else if unready.is_empty() && initialized {
         (true, None, None)
     } else {
-        let listed = if unready.is_empty() { unfinished_inits.join(" ") } else { unready.join(" ") };
-        (false, Some("ContainersNotReady"), Some(format!("containers with unready status: [{listed}]")))
+        let listed = if unready.is_empty() {
+            unfinished_inits.join(" ")
+        } else {
+            unready.join(" ")
+        };
+        (
+            false,
+            Some("ContainersNotReady"),
+            Some(format!("containers with unready status: [{listed}]")),
+        )
     };
     let ready_at_time = if ready_ok { ready_time } else { now };
-    let mut ready_condition = condition("Ready", ready_ok, ready_at_time, ready_reason, ready_message.clone());
+    let mut ready_condition = condition(
+        "Ready",
+        ready_ok,
+        ready_at_time,
+        ready_reason,
+        ready_message.clone(),
+    );
     let emitted = !outcome.logs.is_empty();
     let probe = if emitted { Some(now) } else { watermark };
     if let Some(at) = probe {
@@ -550,14 +467,28 @@ fn simulate(pod: &Value, ctx: &SimContext) -> Outcome {
         condition("PodReadyToStartContainers", true, scheduled, None, None),
         init_condition,
         ready_condition,
-        condition("ContainersReady", ready_ok, ready_at_time, ready_reason, ready_message),
+        condition(
+            "ContainersReady",
+            ready_ok,
+            ready_at_time,
+            ready_reason,
+            ready_message,
+        ),
         condition("PodScheduled", true, scheduled, None, None),
     ];
 
     let node = str_at(pod, "/spec/nodeName").unwrap_or("");
-    let node_index = node.rsplit(|it: char| !it.is_ascii_digit()).next().and_then(|it| it.parse::<u64>().ok()).unwrap_or(1);
+    let node_index = node
+        .rsplit(|it: char| !it.is_ascii_digit())
+        .next()
+        .and_then(|it| it.parse::<u64>().ok())
+        .unwrap_or(1);
     let host_ip = format!("172.18.0.{}", 1 + node_index % 250);
-    let pod_ip = format!("10.244.{}.{}", node_index % 250, 2 + fnv64(uid(pod).as_bytes()) % 250);
+    let pod_ip = format!(
+        "10.244.{}.{}",
+        node_index % 250,
+        2 + fnv64(uid(pod).as_bytes()) % 250
+    );
     let mut status = Map::new();
     status.insert("phase".into(), json!(phase));
     status.insert("conditions".into(), Value::Array(conditions));
@@ -576,14 +507,13 @@ fn simulate(pod: &Value, ctx: &SimContext) -> Outcome {
     outcome
 }
 
-fn waiting(reason: &'static str) -> Container {
-    Container { state: State::Waiting(reason, None), last: None, restarts: 0 }
-}
-
 fn qos_class(containers: &[Value]) -> &'static str {
     let any = containers.iter().any(|it| {
-        it.pointer("/resources/requests").is_some_and(|it| it.as_object().is_some_and(|it| !it.is_empty()))
-            || it.pointer("/resources/limits").is_some_and(|it| it.as_object().is_some_and(|it| !it.is_empty()))
+        it.at("/resources/requests")
+            .is_some_and(|it| it.as_object().is_some_and(|it| !it.is_empty()))
+            || it
+                .at("/resources/limits")
+                .is_some_and(|it| it.as_object().is_some_and(|it| !it.is_empty()))
     });
     if any { "Burstable" } else { "BestEffort" }
 }
@@ -597,10 +527,17 @@ fn collect_logs(
     ctx: &SimContext,
     now: Millis,
 ) {
-    let Behaviour::Script(run, _) = behaviour else { return };
+    let Behaviour::Script(run, _) = behaviour else {
+        return;
+    };
     for start in runs {
         for (offset, line) in &run.lines {
-            let at = start + if *offset > 0.0 { scaled(ctx, *offset) } else { 0 };
+            let at = start
+                + if *offset > 0.0 {
+                    scaled(ctx, *offset)
+                } else {
+                    0
+                };
             if at <= now && watermark.is_none_or(|it| at > it) {
                 outcome.logs.push((container.to_owned(), line.clone()));
             }
@@ -608,7 +545,13 @@ fn collect_logs(
     }
 }
 
-fn container_events(outcome: &mut Outcome, spec: &Value, pod: &Value, old: Option<&Value>, new: &Container) {
+fn container_events(
+    outcome: &mut Outcome,
+    spec: &Value,
+    pod: &Value,
+    old: Option<&Value>,
+    new: &Container,
+) {
     let image = str_at(spec, "/image").unwrap_or("");
     let container = str_at(spec, "/name").unwrap_or("");
     let old_reason = old.and_then(|it| str_at(it, "/state/waiting/reason"));
@@ -619,16 +562,28 @@ fn container_events(outcome: &mut Outcome, spec: &Value, pod: &Value, old: Optio
         State::Waiting("ErrImagePull", message) if old_reason != Some("ErrImagePull") => {
             events.push((false, "Pulling", format!("Pulling image \"{image}\"")));
             let message = message.clone().unwrap_or_default();
-            events.push((true, "Failed", format!("Failed to pull image \"{image}\": {message}")));
+            events.push((
+                true,
+                "Failed",
+                format!("Failed to pull image \"{image}\": {message}"),
+            ));
             events.push((true, "Failed", "Error: ErrImagePull".to_owned()));
         }
         State::Waiting("ImagePullBackOff", _) if old_reason != Some("ImagePullBackOff") => {
-            events.push((false, "BackOff", format!("Back-off pulling image \"{image}\"")));
+            events.push((
+                false,
+                "BackOff",
+                format!("Back-off pulling image \"{image}\""),
+            ));
             events.push((true, "Failed", "Error: ImagePullBackOff".to_owned()));
         }
         State::Waiting("CrashLoopBackOff", _) if old_reason != Some("CrashLoopBackOff") => {
-            let message =
-                format!("Back-off restarting failed container {container} in pod {}_{}({})", name(pod), namespace(pod), uid(pod));
+            let message = format!(
+                "Back-off restarting failed container {container} in pod {}_{}({})",
+                name(pod),
+                namespace(pod),
+                uid(pod)
+            );
             events.push((true, "BackOff", message));
         }
         _ => (),
@@ -646,79 +601,4 @@ fn container_events(outcome: &mut Outcome, spec: &Value, pod: &Value, old: Optio
         events.push((false, "Created", format!("Created container: {container}")));
         events.push((false, "Started", format!("Started container {container}")));
     }
-}
-
-fn container_status(spec: &Value, pod: &Value, container: &Container, ready: bool, ctx: &SimContext) -> Value {
-    let image = str_at(spec, "/image").unwrap_or("");
-    let container_name = str_at(spec, "/name").unwrap_or("");
-    let state = match &container.state {
-        State::Waiting(reason, message) => {
-            let mut waiting = json!({"reason": reason});
-            match (*reason, message) {
-                (_, Some(message)) => waiting["message"] = json!(message),
-                ("ImagePullBackOff", None) => waiting["message"] = json!(format!("Back-off pulling image \"{image}\"")),
-                ("CrashLoopBackOff", None) => {
-                    let seconds = back_off_seconds(container.restarts);
-                    let message = format!(
-                        "back-off {} restarting failed container={container_name} pod={}_{}({})",
-                        go_duration(seconds),
-                        name(pod),
-                        namespace(pod),
-                        uid(pod)
-                    );
-                    waiting["message"] = json!(message);
-                }
-                _ => (),
-            }
-            json!({"waiting": waiting})
-        }
-        State::Running(started) => json!({"running": {"startedAt": fmt_time(*started)}}),
-        State::Terminated { code, started, finished } => json!({"terminated": terminated(
-            *code,
-            *started,
-            *finished,
-            &container_id(pod, container_name, container.restarts)
-        )}),
-    };
-    let mut status = json!({
-        "name": container_name,
-        "state": state,
-        "lastState": {},
-        "ready": ready,
-        "restartCount": container.restarts,
-        "image": image,
-        "imageID": "",
-        "started": matches!(container.state, State::Running(_)),
-    });
-    if let Some((code, started, finished)) = container.last {
-        let id = container_id(pod, container_name, container.restarts - 1);
-        status["lastState"] = json!({"terminated": terminated(code, started, finished, &id)});
-    }
-    let has_run = !matches!(container.state, State::Waiting(..)) || container.restarts > 0;
-    if has_run {
-        let reference = ImageRef::parse(image);
-        status["imageID"] = json!(format!(
-            "{}/{}@sha256:{}",
-            reference.host,
-            reference.path,
-            &hex64(&reference.full())[..64]
-        ));
-        status["containerID"] = json!(container_id(pod, container_name, container.restarts));
-    }
-    let _ = ctx;
-    status
-}
-
-fn terminated(code: i32, started: Millis, finished: Millis, id: &str) -> Value {
-    json!({
-        "exitCode": code,
-        "reason": if code == 0 { "Completed" } else { "Error" },
-        "startedAt": fmt_time(started),
-        "finishedAt": fmt_time(finished),
-        "containerID": id,
-    })
-}
-
-fn container_id(pod: &Value, container: &str, restarts: i64) -> String {
-    format!("containerd://{}", hex64(&format!("{}/{container}/{restarts}", uid(pod))))
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use crate::controllers::store::{Logs, Store, StoreError};
-use crate::controllers::util::{SAFE_ALPHABET, fmt_time, fnv64, millis, str_at};
+use crate::controllers::util::{At, SAFE_ALPHABET, fmt_time, fnv64, millis, str_at};
 
 /// Resources without a namespace.
 const CLUSTER_SCOPED: &[&str] = &["nodes", "namespaces"];
@@ -25,7 +25,13 @@ pub struct MemoryStore {
 
 impl MemoryStore {
     pub fn new(now: jiff::Timestamp) -> MemoryStore {
-        MemoryStore { objects: BTreeMap::new(), logs: BTreeMap::new(), resource_version: 0, counter: 0, now }
+        MemoryStore {
+            objects: BTreeMap::new(),
+            logs: BTreeMap::new(),
+            resource_version: 0,
+            counter: 0,
+            now,
+        }
     }
 
     /// The lines appended to a container's log.
@@ -48,17 +54,29 @@ impl MemoryStore {
         let namespace = if CLUSTER_SCOPED.contains(&resource) {
             String::new()
         } else {
-            str_at(object, "/metadata/namespace").filter(|it| !it.is_empty()).unwrap_or("default").to_owned()
+            str_at(object, "/metadata/namespace")
+                .filter(|it| !it.is_empty())
+                .unwrap_or("default")
+                .to_owned()
         };
         let name = str_at(object, "/metadata/name").unwrap_or("").to_owned();
         (resource.to_owned(), namespace, name)
     }
 
     fn not_found(key: &(String, String, String)) -> StoreError {
-        StoreError::NotFound { resource: key.0.clone(), namespace: key.1.clone(), name: key.2.clone() }
+        StoreError::NotFound {
+            resource: key.0.clone(),
+            namespace: key.1.clone(),
+            name: key.2.clone(),
+        }
     }
 
-    fn check_version(&self, key: &(String, String, String), object: &Value, stored: &Value) -> Result<(), StoreError> {
+    fn check_version(
+        &self,
+        key: &(String, String, String),
+        object: &Value,
+        stored: &Value,
+    ) -> Result<(), StoreError> {
         match str_at(object, "/metadata/resourceVersion") {
             Some(version) if Some(version) != str_at(stored, "/metadata/resourceVersion") => Err(StoreError::Conflict {
                 resource: key.0.clone(),
@@ -86,11 +104,28 @@ impl MemoryStore {
 impl Store for MemoryStore {
     fn list(&self, resource: &str) -> Vec<Value> {
         let start = (resource.to_owned(), String::new(), String::new());
-        self.objects.range(start..).take_while(|(key, _)| key.0 == resource).map(|(_, it)| it.clone()).collect()
+        self.objects
+            .range(start..)
+            .take_while(|(key, _)| key.0 == resource)
+            .map(|(_, it)| it.clone())
+            .collect()
+    }
+
+    fn for_each(&self, resource: &str, visit: &mut dyn FnMut(&Value)) {
+        let start = (resource.to_owned(), String::new(), String::new());
+        for (_, object) in self
+            .objects
+            .range(start..)
+            .take_while(|(key, _)| key.0 == resource)
+        {
+            visit(object);
+        }
     }
 
     fn get(&self, resource: &str, namespace: &str, name: &str) -> Option<Value> {
-        self.objects.get(&(resource.to_owned(), namespace.to_owned(), name.to_owned())).cloned()
+        self.objects
+            .get(&(resource.to_owned(), namespace.to_owned(), name.to_owned()))
+            .cloned()
     }
 
     fn create(&mut self, resource: &str, mut object: Value) -> Result<Value, StoreError> {
@@ -99,28 +134,39 @@ impl Store for MemoryStore {
         }
         if str_at(&object, "/metadata/name").is_none_or(str::is_empty) {
             let Some(prefix) = str_at(&object, "/metadata/generateName").map(str::to_owned) else {
-                return Err(StoreError::Invalid { resource: resource.to_owned(), message: "name or generateName is required".into() });
+                return Err(StoreError::Invalid {
+                    resource: resource.to_owned(),
+                    message: "name or generateName is required".into(),
+                });
             };
             loop {
                 self.counter += 1;
                 let mut seed = fnv64(format!("name-{}", self.counter).as_bytes());
                 let suffix: String = (0..5)
                     .map(|_| {
-                        let it = SAFE_ALPHABET[(seed % SAFE_ALPHABET.len() as u64) as usize] as char;
+                        let it =
+                            SAFE_ALPHABET[(seed % SAFE_ALPHABET.len() as u64) as usize] as char;
                         seed /= SAFE_ALPHABET.len() as u64;
                         it
                     })
                     .collect();
                 let candidate = format!("{prefix}{suffix}");
                 object["metadata"]["name"] = json!(candidate);
-                if !self.objects.contains_key(&MemoryStore::key(resource, &object)) {
+                if !self
+                    .objects
+                    .contains_key(&MemoryStore::key(resource, &object))
+                {
                     break;
                 }
             }
         }
         let key = MemoryStore::key(resource, &object);
         if self.objects.contains_key(&key) {
-            return Err(StoreError::AlreadyExists { resource: key.0, namespace: key.1, name: key.2 });
+            return Err(StoreError::AlreadyExists {
+                resource: key.0,
+                namespace: key.1,
+                name: key.2,
+            });
         }
         self.counter += 1;
         let metadata = &mut object["metadata"];
@@ -139,10 +185,20 @@ impl Store for MemoryStore {
 
     fn update(&mut self, resource: &str, object: Value) -> Result<Value, StoreError> {
         let key = MemoryStore::key(resource, &object);
-        let stored = self.objects.get(&key).cloned().ok_or_else(|| MemoryStore::not_found(&key))?;
+        let stored = self
+            .objects
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| MemoryStore::not_found(&key))?;
         self.check_version(&key, &object, &stored)?;
         let mut next = object;
-        for field in ["uid", "creationTimestamp", "generation", "deletionTimestamp", "namespace"] {
+        for field in [
+            "uid",
+            "creationTimestamp",
+            "generation",
+            "deletionTimestamp",
+            "namespace",
+        ] {
             match stored["metadata"].get(field) {
                 Some(value) => next["metadata"][field] = value.clone(),
                 None => {
@@ -157,8 +213,11 @@ impl Store for MemoryStore {
             }
         }
         let spec_changed = stored.get("spec") != next.get("spec")
-            || (resource == "deployments" && stored.pointer("/metadata/annotations") != next.pointer("/metadata/annotations"));
-        if spec_changed && let Some(generation) = stored.pointer("/metadata/generation").and_then(Value::as_i64) {
+            || (resource == "deployments"
+                && stored.at("/metadata/annotations") != next.at("/metadata/annotations"));
+        if spec_changed
+            && let Some(generation) = stored.at("/metadata/generation").and_then(Value::as_i64)
+        {
             next["metadata"]["generation"] = json!(generation + 1);
         }
         Ok(self.commit(key, next, &stored))
@@ -166,7 +225,11 @@ impl Store for MemoryStore {
 
     fn update_status(&mut self, resource: &str, object: Value) -> Result<Value, StoreError> {
         let key = MemoryStore::key(resource, &object);
-        let stored = self.objects.get(&key).cloned().ok_or_else(|| MemoryStore::not_found(&key))?;
+        let stored = self
+            .objects
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| MemoryStore::not_found(&key))?;
         self.check_version(&key, &object, &stored)?;
         let mut next = stored.clone();
         match object.get("status") {
@@ -177,10 +240,12 @@ impl Store for MemoryStore {
         }
         if resource == "deployments" {
             // Like the real registry: annotation changes ride along with /status writes.
-            match object.pointer("/metadata/annotations") {
+            match object.at("/metadata/annotations") {
                 Some(annotations) => next["metadata"]["annotations"] = annotations.clone(),
                 None => {
-                    next["metadata"].as_object_mut().map(|it| it.remove("annotations"));
+                    next["metadata"]
+                        .as_object_mut()
+                        .map(|it| it.remove("annotations"));
                 }
             }
         }

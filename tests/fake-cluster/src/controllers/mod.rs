@@ -2,10 +2,11 @@
 //! controllers, the garbage collector and a deterministic kubelet. Each is a pure step function
 //! over a `Store`; the server calls `reconcile_all` on a short tick.
 //!
-//! A tick lists every owned resource once (`world::World`), indexes dependents by controller uid,
-//! then runs, in order: garbage collector, kubelet, Job, StatefulSet, DaemonSet, ReplicaSet and
-//! Deployment controllers. Every write goes through the `Store`; nothing is written when an object's
-//! computed state equals its stored state, so an idle cluster costs only the listing.
+//! A tick scans every owned resource once (`world::World`, through `Store::for_each`), indexes
+//! dependents by controller uid, then runs, in order: garbage collector, kubelet, Job, StatefulSet,
+//! DaemonSet, ReplicaSet and Deployment controllers. Every write goes through the `Store`; objects
+//! whose state already agrees with their dependents are neither copied nor written, so an idle
+//! cluster costs one scan.
 //!
 //! All simulated durations (container start-up, back-off, `minReadySeconds`,
 //! `progressDeadlineSeconds`, `activeDeadlineSeconds`, `ttlSecondsAfterFinished`, script `sleep`s)
@@ -15,6 +16,7 @@ pub mod store;
 
 pub mod memory;
 
+mod container;
 mod daemonset;
 mod deployment;
 mod events;
@@ -53,5 +55,5 @@ pub fn reconcile_all<S: Store + Logs>(store: &mut S, ctx: &SimContext) {
     statefulset::run(store, ctx, &mut world);
     daemonset::run(store, ctx, &mut world);
     replicaset::run(store, ctx, &mut world);
-    deployment::run(store, ctx, &mut world);
+    deployment::run(store, ctx, &world);
 }

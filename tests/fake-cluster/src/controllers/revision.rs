@@ -5,7 +5,8 @@ use serde_json::{Value, json};
 
 use crate::controllers::store::Store;
 use crate::controllers::util::{
-    canonical, fnv32, int_at, name, namespace, normalize_template, owner_reference, safe_encode, str_at, uid, write,
+    At, canonical, fnv32, int_at, name, namespace, normalize_template, owner_reference,
+    safe_encode, str_at, uid, write,
 };
 use crate::controllers::world::World;
 
@@ -15,35 +16,52 @@ pub const HASH_LABEL: &str = "controller-revision-hash";
 pub struct Revision {
     pub name: String,
     pub hash: String,
-    pub number: i64,
 }
 
 /// The normalized template a revision stores.
 pub fn template_of(revision: &Value) -> Option<&Value> {
-    revision.pointer("/data/spec/template")
+    revision.at("/data/spec/template")
 }
 
 /// Finds or creates the revision of `owner`'s current template.
 pub fn sync<S: Store>(store: &mut S, world: &World, owner: &Value, kind: &str) -> Option<Revision> {
-    let template = normalize_template(owner.pointer("/spec/template").unwrap_or(&Value::Null), HASH_LABEL);
+    let template = normalize_template(
+        owner.at("/spec/template").unwrap_or(&Value::Null),
+        HASH_LABEL,
+    );
     let hash = safe_encode(u64::from(fnv32(canonical(&template).as_bytes())));
     let revision_name = format!("{}-{hash}", name(owner));
     let revisions = world.revisions_of(uid(owner));
-    let max = revisions.iter().filter_map(|it| int_at(it, "/revision")).max().unwrap_or(0);
+    let max = revisions
+        .iter()
+        .filter_map(|it| int_at(it, "/revision"))
+        .max()
+        .unwrap_or(0);
     let existing = revisions.iter().find(|it| {
-        name(it) == revision_name || template_of(it).map(|it| normalize_template(it, HASH_LABEL)) == Some(template.clone())
+        name(it) == revision_name
+            || template_of(it).map(|it| normalize_template(it, HASH_LABEL))
+                == Some(template.clone())
     });
     if let Some(existing) = existing {
         let number = int_at(existing, "/revision").unwrap_or(0);
         if number == max {
-            return Some(Revision { name: name(existing).to_owned(), hash, number });
+            return Some(Revision {
+                name: name(existing).to_owned(),
+                hash,
+            });
         }
         let mut updated = (*existing).clone();
         updated["revision"] = json!(max + 1);
         write(store, "controllerrevisions", &updated);
-        return Some(Revision { name: name(existing).to_owned(), hash, number: max + 1 });
+        return Some(Revision {
+            name: name(existing).to_owned(),
+            hash,
+        });
     }
-    let mut labels = owner.pointer("/spec/selector/matchLabels").cloned().unwrap_or_else(|| json!({}));
+    let mut labels = owner
+        .at("/spec/selector/matchLabels")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
     if !labels.is_object() {
         labels = json!({});
     }
@@ -62,19 +80,32 @@ pub fn sync<S: Store>(store: &mut S, world: &World, owner: &Value, kind: &str) -
         "revision": max + 1,
     });
     let created = store.create("controllerrevisions", revision).ok()?;
-    Some(Revision { name: name(&created).to_owned(), hash, number: max + 1 })
+    Some(Revision {
+        name: name(&created).to_owned(),
+        hash,
+    })
 }
 
 /// The template stored under `revision_name`, if any.
 pub fn find_template(world: &World, owner: &Value, revision_name: &str) -> Option<Value> {
-    world.revisions_of(uid(owner)).into_iter().find(|it| name(it) == revision_name).and_then(template_of).cloned()
+    world
+        .revisions_of(uid(owner))
+        .into_iter()
+        .find(|it| name(it) == revision_name)
+        .and_then(template_of)
+        .cloned()
 }
 
 /// Deletes the oldest revisions beyond `revisionHistoryLimit`, sparing `live` ones.
 pub fn cleanup<S: Store>(store: &mut S, world: &World, owner: &Value, live: &[&str]) {
-    let limit = int_at(owner, "/spec/revisionHistoryLimit").unwrap_or(10).max(0) as usize;
-    let mut old: Vec<&Value> =
-        world.revisions_of(uid(owner)).into_iter().filter(|it| !live.contains(&name(it))).collect();
+    let limit = int_at(owner, "/spec/revisionHistoryLimit")
+        .unwrap_or(10)
+        .max(0) as usize;
+    let mut old: Vec<&Value> = world
+        .revisions_of(uid(owner))
+        .into_iter()
+        .filter(|it| !live.contains(&name(it)))
+        .collect();
     if old.len() <= limit {
         return;
     }

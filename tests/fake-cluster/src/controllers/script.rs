@@ -24,8 +24,14 @@ pub fn interpret(command: &[String], args: &[String]) -> Option<Run> {
     let program = first.rsplit('/').next().unwrap_or(first).to_owned();
     let program = program.as_str();
     if matches!(program, "sh" | "bash" | "ash" | "dash" | "zsh" | "busybox") {
-        let rest = if program == "busybox" && words.get(1).is_some_and(|it| it == "sh") { &words[2..] } else { &words[1..] };
-        let flag = rest.iter().position(|it| it.starts_with('-') && !it.starts_with("--") && it.contains('c'))?;
+        let rest = if program == "busybox" && words.get(1).is_some_and(|it| it == "sh") {
+            &words[2..]
+        } else {
+            &words[1..]
+        };
+        let flag = rest
+            .iter()
+            .position(|it| it.starts_with('-') && !it.starts_with("--") && it.contains('c'))?;
         let script = rest.get(flag + 1)?;
         return Some(evaluate(&parse(script)));
     }
@@ -46,12 +52,16 @@ enum Connector {
 }
 
 fn is_builtin(program: &str) -> bool {
-    matches!(program, "echo" | "printf" | "sleep" | "exit" | "true" | "false" | ":")
+    matches!(
+        program,
+        "echo" | "printf" | "sleep" | "exit" | "true" | "false" | ":"
+    )
 }
 
 const QUIET: &[&str] = &[
-    "cd", "export", "set", "unset", "mkdir", "touch", "date", "env", "ls", "cat", "printenv", "trap", "wait", "rm", "cp",
-    "mv", "chmod", "chown", "test", "[", "[[", "ln", "umask", "hostname", "whoami", "id", "pwd", "sync", "local",
+    "cd", "export", "set", "unset", "mkdir", "touch", "date", "env", "ls", "cat", "printenv",
+    "trap", "wait", "rm", "cp", "mv", "chmod", "chown", "test", "[", "[[", "ln", "umask",
+    "hostname", "whoami", "id", "pwd", "sync", "local",
 ];
 
 /// Splits a script into commands with their connectors.
@@ -119,7 +129,11 @@ fn parse(script: &str) -> Vec<(Connector, Vec<String>)> {
                 flush(&mut word, &mut in_word, &mut words);
                 let next = if chars.peek() == Some(&ch) {
                     chars.next();
-                    if ch == '&' { Connector::And } else { Connector::Or }
+                    if ch == '&' {
+                        Connector::And
+                    } else {
+                        Connector::Or
+                    }
                 } else {
                     Connector::Always
                 };
@@ -174,17 +188,26 @@ fn evaluate(commands: &[(Connector, Vec<String>)]) -> Run {
             _ => (),
         }
         let mut words = strip_redirections(words);
-        while words.first().is_some_and(|it| it == "exec" || it.contains('=') && !it.starts_with('=')) {
+        while words
+            .first()
+            .is_some_and(|it| it == "exec" || it.contains('=') && !it.starts_with('='))
+        {
             words.remove(0);
         }
-        let Some(program) = words.first() else { continue };
+        let Some(program) = words.first() else {
+            continue;
+        };
         let program = program.rsplit('/').next().unwrap_or(program).to_owned();
         let rest = &words[1..];
         match program.as_str() {
             "echo" => {
                 let mut escapes = false;
                 let mut idx = 0;
-                while let Some(flag) = rest.get(idx).filter(|it| it.len() > 1 && it.starts_with('-') && it[1..].chars().all(|c| "neE".contains(c))) {
+                while let Some(flag) = rest.get(idx).filter(|it| {
+                    it.len() > 1
+                        && it.starts_with('-')
+                        && it[1..].chars().all(|c| "neE".contains(c))
+                }) {
                     escapes |= flag.contains('e');
                     idx += 1;
                 }
@@ -221,8 +244,14 @@ fn evaluate(commands: &[(Connector, Vec<String>)]) -> Run {
                 None => status = 1,
             },
             "exit" => {
-                let code = rest.first().and_then(|it| it.parse::<i32>().ok()).unwrap_or(status);
-                return Run { lines, exit: Some((at, code.rem_euclid(256))) };
+                let code = rest
+                    .first()
+                    .and_then(|it| it.parse::<i32>().ok())
+                    .unwrap_or(status);
+                return Run {
+                    lines,
+                    exit: Some((at, code.rem_euclid(256))),
+                };
             }
             "true" | ":" => status = 0,
             "false" => status = 1,
@@ -230,7 +259,10 @@ fn evaluate(commands: &[(Connector, Vec<String>)]) -> Run {
             _ => return Run { lines, exit: None },
         }
     }
-    Run { lines, exit: Some((at, status)) }
+    Run {
+        lines,
+        exit: Some((at, status)),
+    }
 }
 
 /// Seconds of a `sleep` argument; `None` for `infinity`. Unparsable values count as zero.

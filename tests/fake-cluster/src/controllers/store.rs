@@ -11,11 +11,24 @@ use serde_json::Value;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("{resource} {namespace}/{name} not found")]
-    NotFound { resource: String, namespace: String, name: String },
+    NotFound {
+        resource: String,
+        namespace: String,
+        name: String,
+    },
     #[error("{resource} {namespace}/{name} already exists")]
-    AlreadyExists { resource: String, namespace: String, name: String },
+    AlreadyExists {
+        resource: String,
+        namespace: String,
+        name: String,
+    },
     #[error("conflict writing {resource} {namespace}/{name}: {message}")]
-    Conflict { resource: String, namespace: String, name: String, message: String },
+    Conflict {
+        resource: String,
+        namespace: String,
+        name: String,
+        message: String,
+    },
     #[error("invalid {resource}: {message}")]
     Invalid { resource: String, message: String },
 }
@@ -26,6 +39,16 @@ pub trait Store {
     /// Every object of `resource` in every namespace (cluster-scoped resources: all of them), in a
     /// stable order (namespace, then name).
     fn list(&self, resource: &str) -> Vec<Value>;
+
+    /// Calls `visit` with every object `list` would return, in the same order, without copying
+    /// them. The provided version copies through `list`; stores should override it, because the
+    /// controllers scan pods, ReplicaSets and Deployments this way on every tick and copy only the
+    /// few objects that need work.
+    fn for_each(&self, resource: &str, visit: &mut dyn FnMut(&Value)) {
+        for object in self.list(resource) {
+            visit(&object);
+        }
+    }
 
     /// One object; `namespace` is `""` for cluster-scoped resources.
     fn get(&self, resource: &str, namespace: &str, name: &str) -> Option<Value>;

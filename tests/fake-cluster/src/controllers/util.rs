@@ -12,18 +12,37 @@ use crate::controllers::store::Store;
 /// Milliseconds since the Unix epoch; every simulated instant is handled in this unit.
 pub type Millis = i64;
 
+/// JSON-pointer lookup without the per-token allocations of `Value::pointer` (no `~` escapes).
+pub trait At {
+    fn at(&self, path: &str) -> Option<&Value>;
+}
+
+impl At for Value {
+    fn at(&self, path: &str) -> Option<&Value> {
+        let mut current = self;
+        for token in path.split('/').skip(1) {
+            current = match current {
+                Value::Object(map) => map.get(token)?,
+                Value::Array(items) => items.get(token.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(current)
+    }
+}
+
 /// The string at a JSON pointer, if any.
 pub fn str_at<'a>(value: &'a Value, pointer: &str) -> Option<&'a str> {
-    value.pointer(pointer).and_then(Value::as_str)
+    value.at(pointer).and_then(Value::as_str)
 }
 
 /// The integer at a JSON pointer, if any.
 pub fn int_at(value: &Value, pointer: &str) -> Option<i64> {
-    value.pointer(pointer).and_then(Value::as_i64)
+    value.at(pointer).and_then(Value::as_i64)
 }
 
 pub fn bool_at(value: &Value, pointer: &str) -> bool {
-    value.pointer(pointer).and_then(Value::as_bool).unwrap_or(false)
+    value.at(pointer).and_then(Value::as_bool).unwrap_or(false)
 }
 
 pub fn name(object: &Value) -> &str {
@@ -43,20 +62,29 @@ pub fn generation(object: &Value) -> i64 {
 }
 
 pub fn annotation<'a>(object: &'a Value, key: &str) -> Option<&'a str> {
-    object.pointer("/metadata/annotations").and_then(|it| it.get(key)).and_then(Value::as_str)
+    object
+        .at("/metadata/annotations")
+        .and_then(|it| it.get(key))
+        .and_then(Value::as_str)
 }
 
 pub fn is_deleting(object: &Value) -> bool {
-    object.pointer("/metadata/deletionTimestamp").is_some_and(|it| !it.is_null())
+    object
+        .at("/metadata/deletionTimestamp")
+        .is_some_and(|it| !it.is_null())
 }
 
 /// The uid named by the controller ownerReference, if any.
 pub fn controller_uid(object: &Value) -> Option<&str> {
     object
-        .pointer("/metadata/ownerReferences")
+        .at("/metadata/ownerReferences")
         .and_then(Value::as_array)?
         .iter()
-        .find(|it| it.get("controller").and_then(Value::as_bool).unwrap_or(false))
+        .find(|it| {
+            it.get("controller")
+                .and_then(Value::as_bool)
+                .unwrap_or(false)
+        })
         .and_then(|it| it.get("uid"))
         .and_then(Value::as_str)
 }
@@ -79,7 +107,9 @@ pub fn obj_mut<'a>(value: &'a mut Value, key: &str) -> &'a mut Map<String, Value
         *value = Value::Object(Map::new());
     }
     let map = value.as_object_mut().expect("just made an object");
-    let entry = map.entry(key.to_owned()).or_insert_with(|| Value::Object(Map::new()));
+    let entry = map
+        .entry(key.to_owned())
+        .or_insert_with(|| Value::Object(Map::new()));
     if !entry.is_object() {
         *entry = Value::Object(Map::new());
     }
@@ -88,7 +118,9 @@ pub fn obj_mut<'a>(value: &'a mut Value, key: &str) -> &'a mut Map<String, Value
 
 pub fn set_annotation(object: &mut Value, key: &str, value: &str) {
     let metadata = obj_mut(object, "metadata");
-    let annotations = metadata.entry("annotations").or_insert_with(|| Value::Object(Map::new()));
+    let annotations = metadata
+        .entry("annotations")
+        .or_insert_with(|| Value::Object(Map::new()));
     if !annotations.is_object() {
         *annotations = Value::Object(Map::new());
     }
@@ -122,7 +154,11 @@ pub fn time_at(value: &Value, pointer: &str) -> Option<Millis> {
 
 /// A simulated duration of `seconds`, stretched by the time scale, in milliseconds (at least 1).
 pub fn scaled(ctx: &SimContext, seconds: f64) -> Millis {
-    let scale = if ctx.time_scale.is_finite() && ctx.time_scale > 0.0 { ctx.time_scale } else { 0.001 };
+    let scale = if ctx.time_scale.is_finite() && ctx.time_scale > 0.0 {
+        ctx.time_scale
+    } else {
+        0.001
+    };
     ((seconds * scale * 1000.0).round() as Millis).max(1)
 }
 
@@ -138,46 +174,16 @@ pub fn int_or_percent(value: Option<&Value>, default: &str, total: i64, round_up
             Some(percent) => {
                 let percent: i64 = percent.trim().parse().unwrap_or(0);
                 let product = percent * total;
-                if round_up { (product + 99).div_euclid(100) } else { product.div_euclid(100) }
+                if round_up {
+                    (product + 99).div_euclid(100)
+                } else {
+                    product.div_euclid(100)
+                }
             }
             None => text.trim().parse().unwrap_or(0),
         },
         _ => 0,
     }
-}
-
-/// Whether `labels` satisfy a LabelSelector (`matchLabels` and `matchExpressions`).
-pub fn selector_matches(selector: &Value, labels: Option<&Value>) -> bool {
-    let empty = Map::new();
-    let labels = labels.and_then(Value::as_object).unwrap_or(&empty);
-    if let Some(match_labels) = selector.get("matchLabels").and_then(Value::as_object) {
-        for (key, want) in match_labels {
-            if labels.get(key) != Some(want) {
-                return false;
-            }
-        }
-    }
-    let expressions = selector.get("matchExpressions").and_then(Value::as_array);
-    for expression in expressions.into_iter().flatten() {
-        let key = str_at(expression, "/key").unwrap_or("");
-        let values: Vec<&str> = expression
-            .get("values")
-            .and_then(Value::as_array)
-            .map(|it| it.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        let have = labels.get(key).and_then(Value::as_str);
-        let ok = match str_at(expression, "/operator").unwrap_or("") {
-            "In" => have.is_some_and(|it| values.contains(&it)),
-            "NotIn" => !have.is_some_and(|it| values.contains(&it)),
-            "Exists" => have.is_some(),
-            "DoesNotExist" => have.is_none(),
-            _ => false,
-        };
-        if !ok {
-            return false;
-        }
-    }
-    true
 }
 
 /// FNV-1a, 64 bits.
@@ -205,12 +211,18 @@ pub const SAFE_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
 
 /// `rand.SafeEncodeString` of a decimal number: each digit mapped into the safe alphabet.
 pub fn safe_encode(number: u64) -> String {
-    number.to_string().bytes().map(|it| SAFE_ALPHABET[usize::from(it) % SAFE_ALPHABET.len()] as char).collect()
+    number
+        .to_string()
+        .bytes()
+        .map(|it| SAFE_ALPHABET[usize::from(it) % SAFE_ALPHABET.len()] as char)
+        .collect()
 }
 
 /// Sixty-four hex digits derived from `seed` (fake image and container ids).
 pub fn hex64(seed: &str) -> String {
-    (0..4u8).map(|round| format!("{:016x}", fnv64(format!("{round}:{seed}").as_bytes()))).collect()
+    (0..4u8)
+        .map(|round| format!("{:016x}", fnv64(format!("{round}:{seed}").as_bytes())))
+        .collect()
 }
 
 /// JSON with recursively sorted keys, for hashing.
@@ -224,7 +236,10 @@ pub fn canonical(value: &Value) -> String {
                 .collect();
             format!("{{{}}}", items.join(","))
         }
-        Value::Array(items) => format!("[{}]", items.iter().map(canonical).collect::<Vec<_>>().join(",")),
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(canonical).collect::<Vec<_>>().join(",")
+        ),
         other => other.to_string(),
     }
 }
@@ -252,15 +267,26 @@ fn prune(value: &Value) -> Option<Value> {
     match value {
         Value::Null => None,
         Value::Object(map) => {
-            let pruned: Map<String, Value> =
-                map.iter().filter_map(|(key, value)| prune(value).map(|it| (key.clone(), it))).collect();
-            if pruned.is_empty() { None } else { Some(Value::Object(pruned)) }
+            let pruned: Map<String, Value> = map
+                .iter()
+                .filter_map(|(key, value)| prune(value).map(|it| (key.clone(), it)))
+                .collect();
+            if pruned.is_empty() {
+                None
+            } else {
+                Some(Value::Object(pruned))
+            }
         }
         Value::Array(items) => {
             if items.is_empty() {
                 None
             } else {
-                Some(Value::Array(items.iter().map(|it| prune(it).unwrap_or_else(|| json!({}))).collect()))
+                Some(Value::Array(
+                    items
+                        .iter()
+                        .map(|it| prune(it).unwrap_or_else(|| json!({})))
+                        .collect(),
+                ))
             }
         }
         other => Some(other.clone()),
@@ -278,8 +304,15 @@ pub struct Condition<'a> {
 /// `SetDeploymentCondition` semantics: a no-op when status and reason are unchanged; otherwise the
 /// condition is replaced (moved to the end), keeping `lastTransitionTime` when only the reason changed.
 /// Returns whether anything changed.
-pub fn set_condition(conditions: &mut Vec<Value>, condition: Condition<'_>, at: Millis, with_update_time: bool) -> bool {
-    let current = conditions.iter().position(|it| str_at(it, "/type") == Some(condition.kind));
+pub fn set_condition(
+    conditions: &mut Vec<Value>,
+    condition: Condition<'_>,
+    at: Millis,
+    with_update_time: bool,
+) -> bool {
+    let current = conditions
+        .iter()
+        .position(|it| str_at(it, "/type") == Some(condition.kind));
     let mut transition = fmt_time(at);
     if let Some(index) = current {
         let old = &conditions[index];
@@ -307,7 +340,9 @@ pub fn set_condition(conditions: &mut Vec<Value>, condition: Condition<'_>, at: 
 }
 
 pub fn find_condition<'a>(conditions: &'a [Value], kind: &str) -> Option<&'a Value> {
-    conditions.iter().find(|it| str_at(it, "/type") == Some(kind))
+    conditions
+        .iter()
+        .find(|it| str_at(it, "/type") == Some(kind))
 }
 
 pub fn remove_condition(conditions: &mut Vec<Value>, kind: &str) -> bool {
@@ -317,7 +352,11 @@ pub fn remove_condition(conditions: &mut Vec<Value>, kind: &str) -> bool {
 }
 
 pub fn conditions_of(object: &Value) -> Vec<Value> {
-    object.pointer("/status/conditions").and_then(Value::as_array).cloned().unwrap_or_default()
+    object
+        .at("/status/conditions")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// Writes metadata and spec unconditionally (the tick runs under the store lock).
@@ -354,8 +393,10 @@ pub fn pod_active(pod: &Value) -> bool {
 
 /// The time a pod's Ready condition turned True, if it is Ready.
 pub fn pod_ready_since(pod: &Value) -> Option<Millis> {
-    let conditions = pod.pointer("/status/conditions").and_then(Value::as_array)?;
-    let ready = conditions.iter().find(|it| str_at(it, "/type") == Some("Ready"))?;
+    let conditions = pod.at("/status/conditions").and_then(Value::as_array)?;
+    let ready = conditions
+        .iter()
+        .find(|it| str_at(it, "/type") == Some("Ready"))?;
     if str_at(ready, "/status") != Some("True") {
         return None;
     }
@@ -363,7 +404,13 @@ pub fn pod_ready_since(pod: &Value) -> Option<Millis> {
 }
 
 pub fn pod_ready(pod: &Value) -> bool {
-    pod_ready_since(pod).is_some()
+    pod.at("/status/conditions")
+        .and_then(Value::as_array)
+        .is_some_and(|it| {
+            it.iter().any(|it| {
+                str_at(it, "/type") == Some("Ready") && str_at(it, "/status") == Some("True")
+            })
+        })
 }
 
 /// `IsPodAvailable`: Ready for longer than `minReadySeconds` (scaled).

@@ -22,9 +22,9 @@ impl PatchType {
             "application/json-patch+json" => Some(PatchType::Json),
             "application/merge-patch+json" => Some(PatchType::Merge),
             "application/strategic-merge-patch+json" => Some(PatchType::Strategic),
-            "application/apply-patch+yaml" | "application/apply-patch+json" | "application/apply-patch+cbor" => {
-                Some(PatchType::Apply)
-            }
+            "application/apply-patch+yaml"
+            | "application/apply-patch+json"
+            | "application/apply-patch+cbor" => Some(PatchType::Apply),
             _ => None,
         }
     }
@@ -37,7 +37,8 @@ pub fn parse_body(kind: PatchType, body: &[u8]) -> Result<Value, String> {
             Ok(v) => Ok(v),
             Err(_) => {
                 let text = std::str::from_utf8(body).map_err(|e| e.to_string())?;
-                serde_saphyr::from_str::<Value>(text).map_err(|e| format!("error decoding YAML: {e}"))
+                serde_saphyr::from_str::<Value>(text)
+                    .map_err(|e| format!("error decoding YAML: {e}"))
             }
         },
         _ => serde_json::from_slice(body).map_err(|e| format!("error decoding patch: {e}")),
@@ -48,7 +49,8 @@ pub fn parse_body(kind: PatchType, body: &[u8]) -> Result<Value, String> {
 pub fn apply(kind: PatchType, current: &Value, patch: &Value) -> Result<Value, String> {
     match kind {
         PatchType::Json => {
-            let ops: json_patch::Patch = serde_json::from_value(patch.clone()).map_err(|e| e.to_string())?;
+            let ops: json_patch::Patch =
+                serde_json::from_value(patch.clone()).map_err(|e| e.to_string())?;
             let mut doc = current.clone();
             json_patch::patch(&mut doc, &ops).map_err(|e| e.to_string())?;
             Ok(doc)
@@ -72,7 +74,10 @@ mod tests {
     fn json_and_merge_patches() {
         let doc = json!({"metadata": {"annotations": {"a": "1"}}, "spec": {"replicas": 1, "list": [1, 2]}});
         let jp = json!([{"op": "replace", "path": "/spec/replicas", "value": 3}, {"op": "test", "path": "/spec/list/0", "value": 1}]);
-        assert_eq!(apply(PatchType::Json, &doc, &jp).unwrap()["spec"]["replicas"], 3);
+        assert_eq!(
+            apply(PatchType::Json, &doc, &jp).unwrap()["spec"]["replicas"],
+            3
+        );
         let bad = json!([{"op": "test", "path": "/spec/list/0", "value": 9}]);
         assert!(apply(PatchType::Json, &doc, &bad).is_err());
         let mp = json!({"metadata": {"annotations": {"a": null}}, "spec": {"list": [3]}});
@@ -83,8 +88,15 @@ mod tests {
 
     #[test]
     fn apply_body_may_be_yaml() {
-        let v = parse_body(PatchType::Apply, b"apiVersion: v1\nkind: ConfigMap\ndata:\n  a: b\n").unwrap();
+        let v = parse_body(
+            PatchType::Apply,
+            b"apiVersion: v1\nkind: ConfigMap\ndata:\n  a: b\n",
+        )
+        .unwrap();
         assert_eq!(v["data"]["a"], "b");
-        assert_eq!(PatchType::from_content_type("application/merge-patch+json; charset=utf-8"), Some(PatchType::Merge));
+        assert_eq!(
+            PatchType::from_content_type("application/merge-patch+json; charset=utf-8"),
+            Some(PatchType::Merge)
+        );
     }
 }

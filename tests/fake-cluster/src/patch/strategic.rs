@@ -19,9 +19,19 @@ pub enum ListStrategy {
 /// The patch strategy of the list at `field`, given the names of the enclosing fields (`path`).
 pub fn list_strategy(path: &[String], field: &str) -> ListStrategy {
     let parent = path.last().map(String::as_str).unwrap_or("");
-    let in_container = path.iter().any(|p| matches!(p.as_str(), "containers" | "initContainers" | "ephemeralContainers"));
+    let in_container = path.iter().any(|p| {
+        matches!(
+            p.as_str(),
+            "containers" | "initContainers" | "ephemeralContainers"
+        )
+    });
     match field {
-        "containers" | "initContainers" | "ephemeralContainers" | "imagePullSecrets" | "volumes" | "resourceClaims"
+        "containers"
+        | "initContainers"
+        | "ephemeralContainers"
+        | "imagePullSecrets"
+        | "volumes"
+        | "resourceClaims"
         | "schedulingGates" => ListStrategy::MergeByKey("name"),
         "env" if in_container => ListStrategy::MergeByKey("name"),
         "ports" if in_container => ListStrategy::MergeByKey("containerPort"),
@@ -77,7 +87,11 @@ fn clean(value: &Value, path: &mut Vec<String>) -> Result<Value, String> {
     }
 }
 
-fn merge_map(orig: &mut Map<String, Value>, patch: &Map<String, Value>, path: &mut Vec<String>) -> Result<(), String> {
+fn merge_map(
+    orig: &mut Map<String, Value>,
+    patch: &Map<String, Value>,
+    path: &mut Vec<String>,
+) -> Result<(), String> {
     match patch.get("$patch").and_then(Value::as_str) {
         Some("replace") => {
             orig.clear();
@@ -99,7 +113,12 @@ fn merge_map(orig: &mut Map<String, Value>, patch: &Map<String, Value>, path: &m
         None => {}
     }
     if let Some(retain) = patch.get("$retainKeys") {
-        let keep: Vec<&str> = retain.as_array().ok_or("$retainKeys must be a list")?.iter().filter_map(Value::as_str).collect();
+        let keep: Vec<&str> = retain
+            .as_array()
+            .ok_or("$retainKeys must be a list")?
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
         orig.retain(|k, _| keep.contains(&k.as_str()));
     }
     let mut orders: Vec<(String, &Value)> = Vec::new();
@@ -109,7 +128,9 @@ fn merge_map(orig: &mut Map<String, Value>, patch: &Map<String, Value>, path: &m
             continue;
         }
         if let Some(field) = key.strip_prefix("$deleteFromPrimitiveList/") {
-            let remove = value.as_array().ok_or("$deleteFromPrimitiveList must be a list")?;
+            let remove = value
+                .as_array()
+                .ok_or("$deleteFromPrimitiveList must be a list")?;
             if let Some(Value::Array(items)) = orig.get_mut(field) {
                 items.retain(|i| !remove.contains(i));
             }
@@ -138,7 +159,9 @@ fn merge_map(orig: &mut Map<String, Value>, patch: &Map<String, Value>, path: &m
                 let new = merge_list(o, p, strategy, path)?;
                 Some(Some(Value::Array(new)))
             }
-            (_, Value::Object(p)) if p.get("$patch").and_then(Value::as_str) == Some("delete") => None,
+            (_, Value::Object(p)) if p.get("$patch").and_then(Value::as_str) == Some("delete") => {
+                None
+            }
             (_, v) => Some(Some(clean(v, path)?)),
         };
         path.pop();
@@ -166,10 +189,22 @@ fn key_of<'a>(item: &'a Value, key: &str) -> Option<&'a Value> {
     item.get(key)
 }
 
-fn merge_list(orig: &[Value], patch: &[Value], strategy: ListStrategy, path: &mut Vec<String>) -> Result<Vec<Value>, String> {
+fn merge_list(
+    orig: &[Value],
+    patch: &[Value],
+    strategy: ListStrategy,
+    path: &mut Vec<String>,
+) -> Result<Vec<Value>, String> {
     // A list-level `{"$patch": "replace"}` element replaces the whole list with the others.
-    if patch.iter().any(|p| p.get("$patch").and_then(Value::as_str) == Some("replace") && p.as_object().is_some_and(|m| m.len() == 1)) {
-        let rest: Vec<Value> = patch.iter().filter(|p| p.get("$patch").is_none()).cloned().collect();
+    if patch.iter().any(|p| {
+        p.get("$patch").and_then(Value::as_str) == Some("replace")
+            && p.as_object().is_some_and(|m| m.len() == 1)
+    }) {
+        let rest: Vec<Value> = patch
+            .iter()
+            .filter(|p| p.get("$patch").is_none())
+            .cloned()
+            .collect();
         return rest.iter().map(|v| clean(v, path)).collect();
     }
     match strategy {
@@ -222,7 +257,9 @@ fn merge_list(orig: &[Value], patch: &[Value], strategy: ListStrategy, path: &mu
 /// relative positions after them.
 fn reorder(items: &mut Vec<Value>, order: &[Value], strategy: ListStrategy) {
     let matches = |item: &Value, o: &Value| match strategy {
-        ListStrategy::MergeByKey(key) => key_of(o, key).is_some() && key_of(item, key) == key_of(o, key),
+        ListStrategy::MergeByKey(key) => {
+            key_of(o, key).is_some() && key_of(item, key) == key_of(o, key)
+        }
         _ => item == o,
     };
     let mut ordered = Vec::with_capacity(items.len());
@@ -272,7 +309,10 @@ mod tests {
         assert_eq!(out["metadata"]["finalizers"], json!(["a", "b"]));
         assert_eq!(out["metadata"]["labels"], json!({"y": "2"}));
         let c = &out["spec"]["containers"];
-        assert_eq!(c[0]["env"], json!([{"name": "A", "value": "1"}, {"name": "C", "value": "3"}]));
+        assert_eq!(
+            c[0]["env"],
+            json!([{"name": "A", "value": "1"}, {"name": "C", "value": "3"}])
+        );
         assert_eq!(c[0]["args"], json!(["y"]));
         assert_eq!(c[1]["name"], "new");
         assert_eq!(out["spec"]["tolerations"], json!([{"key": "j"}]));
@@ -294,9 +334,15 @@ mod tests {
     #[test]
     fn set_element_order_reorders() {
         let orig = json!({"spec": {"containers": [{"name": "a"}, {"name": "b"}, {"name": "c"}]}});
-        let patch = json!({"spec": {"$setElementOrder/containers": [{"name": "c"}, {"name": "a"}]}});
+        let patch =
+            json!({"spec": {"$setElementOrder/containers": [{"name": "c"}, {"name": "a"}]}});
         let out = apply(&orig, &patch).unwrap();
-        let names: Vec<&str> = out["spec"]["containers"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+        let names: Vec<&str> = out["spec"]["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
         assert_eq!(names, ["c", "a", "b"]);
     }
 
@@ -305,6 +351,9 @@ mod tests {
         let orig = json!({"status": {"conditions": [{"type": "Ready", "status": "False"}, {"type": "X", "status": "True"}]}});
         let patch = json!({"status": {"conditions": [{"type": "Ready", "status": "True"}]}});
         let out = apply(&orig, &patch).unwrap();
-        assert_eq!(out["status"]["conditions"], json!([{"type": "Ready", "status": "True"}, {"type": "X", "status": "True"}]));
+        assert_eq!(
+            out["status"]["conditions"],
+            json!([{"type": "Ready", "status": "True"}, {"type": "X", "status": "True"}])
+        );
     }
 }
