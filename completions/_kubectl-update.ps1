@@ -34,6 +34,8 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-update' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up on the whole update after this long (e.g. 90s, 10m, 1h30m)')
             [CompletionResult]::new('--fail-after', '--fail-after', [CompletionResultType]::ParameterName, 'Declare a rollout failed once a new pod has been stuck (pull error, crash loop) this long; 0 fails at once')
             [CompletionResult]::new('--max-restarts', '--max-restarts', [CompletionResultType]::ParameterName, 'Declare a rollout failed once a new pod has restarted this many times')
+            [CompletionResult]::new('--on-interrupt', '--on-interrupt', [CompletionResultType]::ParameterName, 'What an interrupt (SIGINT, SIGTERM) during migrations does to the running migration copies: `keep` lets them finish (a re-run reuses a completed copy), `delete` stops them and removes their pods. No workload is touched either way; during the rollout an interrupt rolls back')
+            [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'How long to wait for another run holding the lock of this classifier in a namespace (a Lease `kubectl-update-<classifier>`)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: text (a table), json (a report object) or yaml (the updated manifests; with -f only)')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: text (a table), json (a report object) or yaml (the updated manifests; with -f only)')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
@@ -43,6 +45,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-update' -ScriptBlock {
             [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Search every namespace')
             [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Search every namespace')
             [CompletionResult]::new('--no-rollback', '--no-rollback', [CompletionResultType]::ParameterName, 'On a failed rollout, leave the workloads as they are instead of rolling back')
+            [CompletionResult]::new('--no-lock', '--no-lock', [CompletionResultType]::ParameterName, 'Do not take the per-namespace lock (a Lease) that keeps concurrent runs for the same classifier apart')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -50,8 +53,9 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-update' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
-            [CompletionResult]::new('rbac', 'rbac', [CompletionResultType]::ParameterValue, 'Print the minimal RBAC for a CI token (not yet available)')
-            [CompletionResult]::new('kubeconfig', 'kubeconfig', [CompletionResultType]::ParameterValue, 'Print a scoped kubeconfig for a ServiceAccount (not yet available)')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff), e.g. `kubectl update man > kubectl-update.1`')
+            [CompletionResult]::new('rbac', 'rbac', [CompletionResultType]::ParameterValue, 'Print the least-privilege RBAC for a CI token: a ServiceAccount, Role and RoleBinding per namespace (apply it with `kubectl apply -f -`)')
+            [CompletionResult]::new('kubeconfig', 'kubeconfig', [CompletionResultType]::ParameterValue, 'Print a kubeconfig for a ServiceAccount with a freshly minted token, ready to store as a CI secret')
             [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Restore the images recorded before the last update of a classifier''s workloads')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -67,7 +71,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-update' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
-        'kubectl-update;rbac' {
+        'kubectl-update;man' {
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
             [CompletionResult]::new('--request-timeout', '--request-timeout', [CompletionResultType]::ParameterName, 'Time limit for each API request (e.g. 30s); 0 means no limit')
@@ -78,7 +82,38 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-update' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'kubectl-update;rbac' {
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespaces to grant in (repeatable, or comma-separated); each gets a ServiceAccount, Role and RoleBinding. Default: the context''s namespace')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespaces to grant in (repeatable, or comma-separated); each gets a ServiceAccount, Role and RoleBinding. Default: the context''s namespace')
+            [CompletionResult]::new('--service-account', '--service-account', [CompletionResultType]::ParameterName, 'Name of the ServiceAccount (and of the Role and binding)')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Classifier whose workloads --resource-names and --admission-policy are about')
+            [CompletionResult]::new('--classifier', '--classifier', [CompletionResultType]::ParameterName, 'Classifier whose workloads --resource-names and --admission-policy are about')
+            [CompletionResult]::new('--update-classifier', '--update-classifier', [CompletionResultType]::ParameterName, 'Classifier whose workloads --resource-names and --admission-policy are about')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'With --resource-names: read the workloads from manifests instead of the cluster')
+            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'With --resource-names: read the workloads from manifests instead of the cluster')
+            [CompletionResult]::new('--allow-repository', '--allow-repository', [CompletionResultType]::ParameterName, 'A repository the admission policy allows images from, e.g. registry.example.com/team/app (repeatable)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: yaml or json (a List)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: yaml or json (a List)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('--request-timeout', '--request-timeout', [CompletionResultType]::ParameterName, 'Time limit for each API request (e.g. 30s); 0 means no limit')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output; NO_COLOR in the environment means never under auto')
+            [CompletionResult]::new('--cluster-wide', '--cluster-wide', [CompletionResultType]::ParameterName, 'Grant in every namespace (a ClusterRole and ClusterRoleBinding), for `kubectl update -A`; the ServiceAccount lives in the first -n namespace')
+            [CompletionResult]::new('--resource-names', '--resource-names', [CompletionResultType]::ParameterName, 'Limit get, patch, watch, update and delete to the objects that exist now: the workloads listing --classifier (read from the cluster, or from -f manifests) and the lock''s Lease')
+            [CompletionResult]::new('--admission-policy', '--admission-policy', [CompletionResultType]::ParameterName, 'Add a ValidatingAdmissionPolicy that lets this ServiceAccount change only container images of opted-in workloads, to images of the --allow-repository repositories')
+            [CompletionResult]::new('--template', '--template', [CompletionResultType]::ParameterName, 'Print the committed template (rbac/): namespace `${NAMESPACE}`, for envsubst')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'kubectl-update;kubeconfig' {
+            [CompletionResult]::new('--service-account', '--service-account', [CompletionResultType]::ParameterName, 'The ServiceAccount to mint a token for')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'The ServiceAccount''s namespace; also the kubeconfig context''s namespace. Default: the context''s namespace')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'The ServiceAccount''s namespace; also the kubeconfig context''s namespace. Default: the context''s namespace')
+            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'How long the token is valid (the API server may cap it)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The API server address to write, when CI reaches it at another address than you do')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
             [CompletionResult]::new('--request-timeout', '--request-timeout', [CompletionResultType]::ParameterName, 'Time limit for each API request (e.g. 30s); 0 means no limit')
@@ -115,13 +150,17 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-update' -ScriptBlock {
         }
         'kubectl-update;help' {
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
-            [CompletionResult]::new('rbac', 'rbac', [CompletionResultType]::ParameterValue, 'Print the minimal RBAC for a CI token (not yet available)')
-            [CompletionResult]::new('kubeconfig', 'kubeconfig', [CompletionResultType]::ParameterValue, 'Print a scoped kubeconfig for a ServiceAccount (not yet available)')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff), e.g. `kubectl update man > kubectl-update.1`')
+            [CompletionResult]::new('rbac', 'rbac', [CompletionResultType]::ParameterValue, 'Print the least-privilege RBAC for a CI token: a ServiceAccount, Role and RoleBinding per namespace (apply it with `kubectl apply -f -`)')
+            [CompletionResult]::new('kubeconfig', 'kubeconfig', [CompletionResultType]::ParameterValue, 'Print a kubeconfig for a ServiceAccount with a freshly minted token, ready to store as a CI secret')
             [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Restore the images recorded before the last update of a classifier''s workloads')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'kubectl-update;help;completion' {
+            break
+        }
+        'kubectl-update;help;man' {
             break
         }
         'kubectl-update;help;rbac' {

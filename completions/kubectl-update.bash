@@ -25,6 +25,9 @@ _kubectl__update() {
             kubectl__update,kubeconfig)
                 cmd="kubectl__update__subcmd__kubeconfig"
                 ;;
+            kubectl__update,man)
+                cmd="kubectl__update__subcmd__man"
+                ;;
             kubectl__update,rbac)
                 cmd="kubectl__update__subcmd__rbac"
                 ;;
@@ -40,6 +43,9 @@ _kubectl__update() {
             kubectl__update__subcmd__help,kubeconfig)
                 cmd="kubectl__update__subcmd__help__subcmd__kubeconfig"
                 ;;
+            kubectl__update__subcmd__help,man)
+                cmd="kubectl__update__subcmd__help__subcmd__man"
+                ;;
             kubectl__update__subcmd__help,rbac)
                 cmd="kubectl__update__subcmd__help__subcmd__rbac"
                 ;;
@@ -53,7 +59,7 @@ _kubectl__update() {
 
     case "${cmd}" in
         kubectl__update)
-            opts="-i -c -n -A -f -o -v -h -V --image --update-classifier --classifier --namespace --all-namespaces --filename --dry-run --timeout --fail-after --max-restarts --no-rollback --output --kubeconfig --context --request-timeout --color --verbose --help --version completion rbac kubeconfig rollback help"
+            opts="-i -c -n -A -f -o -v -h -V --image --update-classifier --classifier --namespace --all-namespaces --filename --dry-run --timeout --fail-after --max-restarts --no-rollback --on-interrupt --lock-timeout --no-lock --output --kubeconfig --context --request-timeout --color --verbose --help --version completion man rbac kubeconfig rollback help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -108,6 +114,14 @@ _kubectl__update() {
                     return 0
                     ;;
                 --max-restarts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --on-interrupt)
+                    COMPREPLY=($(compgen -W "keep delete" -- "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -173,7 +187,7 @@ _kubectl__update() {
             return 0
             ;;
         kubectl__subcmd__update__subcmd__help)
-            opts="completion rbac kubeconfig rollback help"
+            opts="completion man rbac kubeconfig rollback help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -228,6 +242,20 @@ _kubectl__update() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kubectl__subcmd__update__subcmd__help__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kubectl__subcmd__update__subcmd__help__subcmd__rbac)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -257,6 +285,56 @@ _kubectl__update() {
             return 0
             ;;
         kubectl__subcmd__update__subcmd__kubeconfig)
+            opts="-n -v -h --service-account --namespace --duration --server --kubeconfig --context --request-timeout --color --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --service-account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__update__subcmd__man)
             opts="-v -h --kubeconfig --context --request-timeout --color --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -287,12 +365,56 @@ _kubectl__update() {
             return 0
             ;;
         kubectl__subcmd__update__subcmd__rbac)
-            opts="-v -h --kubeconfig --context --request-timeout --color --verbose --help"
+            opts="-n -c -f -o -v -h --namespace --service-account --cluster-wide --resource-names --update-classifier --classifier --filename --admission-policy --allow-repository --template --output --kubeconfig --context --request-timeout --color --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --service-account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --classifier)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --update-classifier)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --filename)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow-repository)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "yaml json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "yaml json" -- "${cur}"))
+                    return 0
+                    ;;
                 --kubeconfig)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -31,6 +31,8 @@ set edit:completion:arg-completer[kubectl-update] = {|@words|
             cand --timeout 'Give up on the whole update after this long (e.g. 90s, 10m, 1h30m)'
             cand --fail-after 'Declare a rollout failed once a new pod has been stuck (pull error, crash loop) this long; 0 fails at once'
             cand --max-restarts 'Declare a rollout failed once a new pod has restarted this many times'
+            cand --on-interrupt 'What an interrupt (SIGINT, SIGTERM) during migrations does to the running migration copies: `keep` lets them finish (a re-run reuses a completed copy), `delete` stops them and removes their pods. No workload is touched either way; during the rollout an interrupt rolls back'
+            cand --lock-timeout 'How long to wait for another run holding the lock of this classifier in a namespace (a Lease `kubectl-update-<classifier>`)'
             cand -o 'Output format: text (a table), json (a report object) or yaml (the updated manifests; with -f only)'
             cand --output 'Output format: text (a table), json (a report object) or yaml (the updated manifests; with -f only)'
             cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)'
@@ -40,6 +42,7 @@ set edit:completion:arg-completer[kubectl-update] = {|@words|
             cand -A 'Search every namespace'
             cand --all-namespaces 'Search every namespace'
             cand --no-rollback 'On a failed rollout, leave the workloads as they are instead of rolling back'
+            cand --no-lock 'Do not take the per-namespace lock (a Lease) that keeps concurrent runs for the same classifier apart'
             cand -v 'Say more (repeat for more detail)'
             cand --verbose 'Say more (repeat for more detail)'
             cand -h 'Print help (see more with ''--help'')'
@@ -47,8 +50,9 @@ set edit:completion:arg-completer[kubectl-update] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand completion 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
-            cand rbac 'Print the minimal RBAC for a CI token (not yet available)'
-            cand kubeconfig 'Print a scoped kubeconfig for a ServiceAccount (not yet available)'
+            cand man 'Print the man page (roff), e.g. `kubectl update man > kubectl-update.1`'
+            cand rbac 'Print the least-privilege RBAC for a CI token: a ServiceAccount, Role and RoleBinding per namespace (apply it with `kubectl apply -f -`)'
+            cand kubeconfig 'Print a kubeconfig for a ServiceAccount with a freshly minted token, ready to store as a CI secret'
             cand rollback 'Restore the images recorded before the last update of a classifier''s workloads'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -62,7 +66,7 @@ set edit:completion:arg-completer[kubectl-update] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
-        &'kubectl-update;rbac'= {
+        &'kubectl-update;man'= {
             cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)'
             cand --context 'The kubeconfig context to use'
             cand --request-timeout 'Time limit for each API request (e.g. 30s); 0 means no limit'
@@ -72,7 +76,37 @@ set edit:completion:arg-completer[kubectl-update] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'kubectl-update;rbac'= {
+            cand -n 'Namespaces to grant in (repeatable, or comma-separated); each gets a ServiceAccount, Role and RoleBinding. Default: the context''s namespace'
+            cand --namespace 'Namespaces to grant in (repeatable, or comma-separated); each gets a ServiceAccount, Role and RoleBinding. Default: the context''s namespace'
+            cand --service-account 'Name of the ServiceAccount (and of the Role and binding)'
+            cand -c 'Classifier whose workloads --resource-names and --admission-policy are about'
+            cand --classifier 'Classifier whose workloads --resource-names and --admission-policy are about'
+            cand --update-classifier 'Classifier whose workloads --resource-names and --admission-policy are about'
+            cand -f 'With --resource-names: read the workloads from manifests instead of the cluster'
+            cand --filename 'With --resource-names: read the workloads from manifests instead of the cluster'
+            cand --allow-repository 'A repository the admission policy allows images from, e.g. registry.example.com/team/app (repeatable)'
+            cand -o 'Output format: yaml or json (a List)'
+            cand --output 'Output format: yaml or json (a List)'
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)'
+            cand --context 'The kubeconfig context to use'
+            cand --request-timeout 'Time limit for each API request (e.g. 30s); 0 means no limit'
+            cand --color 'When to colour output; NO_COLOR in the environment means never under auto'
+            cand --cluster-wide 'Grant in every namespace (a ClusterRole and ClusterRoleBinding), for `kubectl update -A`; the ServiceAccount lives in the first -n namespace'
+            cand --resource-names 'Limit get, patch, watch, update and delete to the objects that exist now: the workloads listing --classifier (read from the cluster, or from -f manifests) and the lock''s Lease'
+            cand --admission-policy 'Add a ValidatingAdmissionPolicy that lets this ServiceAccount change only container images of opted-in workloads, to images of the --allow-repository repositories'
+            cand --template 'Print the committed template (rbac/): namespace `${NAMESPACE}`, for envsubst'
+            cand -v 'Say more (repeat for more detail)'
+            cand --verbose 'Say more (repeat for more detail)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'kubectl-update;kubeconfig'= {
+            cand --service-account 'The ServiceAccount to mint a token for'
+            cand -n 'The ServiceAccount''s namespace; also the kubeconfig context''s namespace. Default: the context''s namespace'
+            cand --namespace 'The ServiceAccount''s namespace; also the kubeconfig context''s namespace. Default: the context''s namespace'
+            cand --duration 'How long the token is valid (the API server may cap it)'
+            cand --server 'The API server address to write, when CI reaches it at another address than you do'
             cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)'
             cand --context 'The kubeconfig context to use'
             cand --request-timeout 'Time limit for each API request (e.g. 30s); 0 means no limit'
@@ -107,12 +141,15 @@ set edit:completion:arg-completer[kubectl-update] = {|@words|
         }
         &'kubectl-update;help'= {
             cand completion 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
-            cand rbac 'Print the minimal RBAC for a CI token (not yet available)'
-            cand kubeconfig 'Print a scoped kubeconfig for a ServiceAccount (not yet available)'
+            cand man 'Print the man page (roff), e.g. `kubectl update man > kubectl-update.1`'
+            cand rbac 'Print the least-privilege RBAC for a CI token: a ServiceAccount, Role and RoleBinding per namespace (apply it with `kubectl apply -f -`)'
+            cand kubeconfig 'Print a kubeconfig for a ServiceAccount with a freshly minted token, ready to store as a CI secret'
             cand rollback 'Restore the images recorded before the last update of a classifier''s workloads'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'kubectl-update;help;completion'= {
+        }
+        &'kubectl-update;help;man'= {
         }
         &'kubectl-update;help;rbac'= {
         }

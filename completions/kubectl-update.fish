@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_update_global_optspecs
-    string join \n i/image= c/classifier= n/namespace= A/all-namespaces f/filename= dry-run= timeout= fail-after= max-restarts= no-rollback o/output= kubeconfig= context= request-timeout= color= v/verbose h/help V/version
+    string join \n i/image= c/classifier= n/namespace= A/all-namespaces f/filename= dry-run= timeout= fail-after= max-restarts= no-rollback on-interrupt= lock-timeout= no-lock o/output= kubeconfig= context= request-timeout= color= v/verbose h/help V/version
 end
 
 function __fish_kubectl_update_needs_command
@@ -34,6 +34,9 @@ server\t'Plan, then send every write with dryRun=All so the server validates it'
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l timeout -d 'Give up on the whole update after this long (e.g. 90s, 10m, 1h30m)' -r
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l fail-after -d 'Declare a rollout failed once a new pod has been stuck (pull error, crash loop) this long; 0 fails at once' -r
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l max-restarts -d 'Declare a rollout failed once a new pod has restarted this many times' -r
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l on-interrupt -d 'What an interrupt (SIGINT, SIGTERM) during migrations does to the running migration copies: `keep` lets them finish (a re-run reuses a completed copy), `delete` stops them and removes their pods. No workload is touched either way; during the rollout an interrupt rolls back' -r -f -a "keep\t'Let them finish: stopping a migration half-way is riskier than letting it complete, and a re-run of the same image reuses the completed copy'
+delete\t'Delete them and their pods'"
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l lock-timeout -d 'How long to wait for another run holding the lock of this classifier in a namespace (a Lease `kubectl-update-<classifier>`)' -r
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -s o -l output -d 'Output format: text (a table), json (a report object) or yaml (the updated manifests; with -f only)' -r -f -a "text\t''
 json\t''
 yaml\t''"
@@ -45,12 +48,14 @@ always\t''
 never\t''"
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -s A -l all-namespaces -d 'Search every namespace'
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l no-rollback -d 'On a failed rollout, leave the workloads as they are instead of rolling back'
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l no-lock -d 'Do not take the per-namespace lock (a Lease) that keeps concurrent runs for the same classifier apart'
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -s v -l verbose -d 'Say more (repeat for more detail)'
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -s V -l version -d 'Print version'
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -f -a "completion" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
-complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -f -a "rbac" -d 'Print the minimal RBAC for a CI token (not yet available)'
-complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -f -a "kubeconfig" -d 'Print a scoped kubeconfig for a ServiceAccount (not yet available)'
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -f -a "man" -d 'Print the man page (roff), e.g. `kubectl update man > kubectl-update.1`'
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -f -a "rbac" -d 'Print the least-privilege RBAC for a CI token: a ServiceAccount, Role and RoleBinding per namespace (apply it with `kubectl apply -f -`)'
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -f -a "kubeconfig" -d 'Print a kubeconfig for a ServiceAccount with a freshly minted token, ready to store as a CI secret'
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -f -a "rollback" -d 'Restore the images recorded before the last update of a classifier\'s workloads'
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand completion" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)' -r -F
@@ -61,14 +66,37 @@ always\t''
 never\t''"
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand completion" -s v -l verbose -d 'Say more (repeat for more detail)'
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand completion" -s h -l help -d 'Print help'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand man" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)' -r -F
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand man" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand man" -l request-timeout -d 'Time limit for each API request (e.g. 30s); 0 means no limit' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand man" -l color -d 'When to colour output; NO_COLOR in the environment means never under auto' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand man" -s v -l verbose -d 'Say more (repeat for more detail)'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand man" -s h -l help -d 'Print help'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -s n -l namespace -d 'Namespaces to grant in (repeatable, or comma-separated); each gets a ServiceAccount, Role and RoleBinding. Default: the context\'s namespace' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l service-account -d 'Name of the ServiceAccount (and of the Role and binding)' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -s c -l classifier -l update-classifier -d 'Classifier whose workloads --resource-names and --admission-policy are about' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -s f -l filename -d 'With --resource-names: read the workloads from manifests instead of the cluster' -r -F
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l allow-repository -d 'A repository the admission policy allows images from, e.g. registry.example.com/team/app (repeatable)' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -s o -l output -d 'Output format: yaml or json (a List)' -r -f -a "yaml\t''
+json\t''"
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)' -r -F
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l request-timeout -d 'Time limit for each API request (e.g. 30s); 0 means no limit' -r
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l color -d 'When to colour output; NO_COLOR in the environment means never under auto' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l cluster-wide -d 'Grant in every namespace (a ClusterRole and ClusterRoleBinding), for `kubectl update -A`; the ServiceAccount lives in the first -n namespace'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l resource-names -d 'Limit get, patch, watch, update and delete to the objects that exist now: the workloads listing --classifier (read from the cluster, or from -f manifests) and the lock\'s Lease'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l admission-policy -d 'Add a ValidatingAdmissionPolicy that lets this ServiceAccount change only container images of opted-in workloads, to images of the --allow-repository repositories'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l template -d 'Print the committed template (rbac/): namespace `${NAMESPACE}`, for envsubst'
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -s v -l verbose -d 'Say more (repeat for more detail)'
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -s h -l help -d 'Print help'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig" -l service-account -d 'The ServiceAccount to mint a token for' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig" -s n -l namespace -d 'The ServiceAccount\'s namespace; also the kubeconfig context\'s namespace. Default: the context\'s namespace' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig" -l duration -d 'How long the token is valid (the API server may cap it)' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig" -l server -d 'The API server address to write, when CI reaches it at another address than you do' -r
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)' -r -F
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig" -l request-timeout -d 'Time limit for each API request (e.g. 30s); 0 means no limit' -r
@@ -97,8 +125,9 @@ never\t''"
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -s A -l all-namespaces -d 'Search every namespace'
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -s v -l verbose -d 'Say more (repeat for more detail)'
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion rbac kubeconfig rollback help" -f -a "completion" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
-complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion rbac kubeconfig rollback help" -f -a "rbac" -d 'Print the minimal RBAC for a CI token (not yet available)'
-complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion rbac kubeconfig rollback help" -f -a "kubeconfig" -d 'Print a scoped kubeconfig for a ServiceAccount (not yet available)'
-complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion rbac kubeconfig rollback help" -f -a "rollback" -d 'Restore the images recorded before the last update of a classifier\'s workloads'
-complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion rbac kubeconfig rollback help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion man rbac kubeconfig rollback help" -f -a "completion" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion man rbac kubeconfig rollback help" -f -a "man" -d 'Print the man page (roff), e.g. `kubectl update man > kubectl-update.1`'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion man rbac kubeconfig rollback help" -f -a "rbac" -d 'Print the least-privilege RBAC for a CI token: a ServiceAccount, Role and RoleBinding per namespace (apply it with `kubectl apply -f -`)'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion man rbac kubeconfig rollback help" -f -a "kubeconfig" -d 'Print a kubeconfig for a ServiceAccount with a freshly minted token, ready to store as a CI secret'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion man rbac kubeconfig rollback help" -f -a "rollback" -d 'Restore the images recorded before the last update of a classifier\'s workloads'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion man rbac kubeconfig rollback help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -109,15 +109,23 @@ pub const TABLE: &[Row] = &[
 pub struct Need {
     pub permission: Permission,
     pub namespace: Option<String>,
+    /// The object the call names, when it names one (so Roles narrowed with `resourceNames` pass).
+    pub name: Option<String>,
 }
+
+/// Verbs whose calls name one object.
+const NAMED_VERBS: [&str; 5] = ["get", "patch", "update", "delete", "watch"];
 
 impl std::fmt::Display for Need {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let p = &self.permission;
-        let resource = match p.subresource {
+        let mut resource = match p.subresource {
             Some(sub) => format!("{}/{sub}", p.resource),
             None => p.resource.to_owned(),
         };
+        if let Some(name) = &self.name {
+            resource = format!("{resource} {name:?}");
+        }
         let group = if p.group.is_empty() {
             "core".to_owned()
         } else {
@@ -168,9 +176,13 @@ pub fn workload_needs(id: &ObjectId) -> Vec<Need> {
             continue;
         }
         for permission in permissions(step, Some(id.kind)) {
+            let named = NAMED_VERBS.contains(&permission.verb)
+                && permission.resource == id.kind.resource()
+                && !id.name.is_empty();
             res.push(Need {
                 permission,
                 namespace: Some(id.namespace.clone()),
+                name: named.then(|| id.name.clone()),
             });
         }
     }
@@ -217,6 +229,7 @@ pub fn needs(plan: &Plan) -> Vec<Need> {
             res.insert(Need {
                 permission,
                 namespace: Some(migration.template.namespace.clone()),
+                name: None,
             });
         }
     }
@@ -224,13 +237,16 @@ pub fn needs(plan: &Plan) -> Vec<Need> {
 }
 
 /// What taking the lock needs in these namespaces.
-pub fn lock_needs<'a>(namespaces: impl IntoIterator<Item = &'a String>) -> Vec<Need> {
+pub fn lock_needs<'a>(namespaces: impl IntoIterator<Item = &'a String>, lease: &str) -> Vec<Need> {
     let mut res = Vec::new();
     for namespace in namespaces {
         for permission in permissions(Step::Lock, None) {
             res.push(Need {
                 permission,
                 namespace: Some(namespace.clone()),
+                name: NAMED_VERBS
+                    .contains(&permission.verb)
+                    .then(|| lease.to_owned()),
             });
         }
     }
@@ -248,6 +264,7 @@ pub async fn preflight(cluster: &Cluster, needs: &[Need]) -> anyhow::Result<()> 
                     spec: SelfSubjectAccessReviewSpec {
                         resource_attributes: Some(ResourceAttributes {
                             namespace: need.namespace.clone(),
+                            name: need.name.clone(),
                             verb: Some(need.permission.verb.to_owned()),
                             group: Some(need.permission.group.to_owned()),
                             resource: Some(need.permission.resource.to_owned()),

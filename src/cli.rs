@@ -184,7 +184,6 @@ pub enum Command {
         shell: clap_complete::Shell,
     },
     /// Print the man page (roff), e.g. `kubectl update man > kubectl-update.1`
-    #[command(hide = true)]
     Man,
     /// Print the least-privilege RBAC for a CI token: a ServiceAccount, Role and RoleBinding per
     /// namespace (apply it with `kubectl apply -f -`)

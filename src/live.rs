@@ -154,7 +154,10 @@ async fn update(
     let lock_timeout = config.lock_timeout.filter(|_| !server_dry_run);
     let mut needs = access::needs(&plan);
     if lock_timeout.is_some() && !plan.is_unchanged() {
-        needs.extend(access::lock_needs(&written_namespaces(&plan)));
+        needs.extend(access::lock_needs(
+            &written_namespaces(&plan),
+            &crate::lock::lease_name(&plan.classifier),
+        ));
     }
     before_changes(
         interrupt,

@@ -289,12 +289,10 @@ async fn run_one(
         Ok(Err(Stop::Interrupted)) => limits.on_interrupt == OnInterrupt::Delete,
         _ => false,
     };
-    if remove {
-        if let Err(err) = delete(&jobs, &name).await {
-            progress.say(&format!(
-                "{name}: could not delete the stuck migration: {err}"
-            ));
-        }
+    if remove && let Err(err) = delete(&jobs, &name).await {
+        progress.say(&format!(
+            "{name}: could not delete the migration copy: {err}"
+        ));
     }
     // Give the log followers a moment to print the last lines.
     tokio::time::sleep(Duration::from_millis(300)).await;

@@ -90,8 +90,8 @@ pub fn append_step_summary(report: &Report) {
     }
 }
 
-/// The report as markdown: a heading with the result, then the workloads (the plan, or the
-/// outcome) and migrations as tables.
+/// The report as markdown: a heading with the result, the migrations and workloads (the plan, or
+/// the outcome) as tables, then the near misses.
 pub fn step_summary(report: &Report) -> String {
     let mut out = format!(
         "### kubectl update: {}{}\n\n",
@@ -149,6 +149,19 @@ pub fn step_summary(report: &Report) -> String {
                 cell(&workload.name),
                 cell(&status),
                 cell(&containers.join("<br>")),
+            ));
+        }
+        out.push('\n');
+    }
+    if !report.near_misses.is_empty() {
+        out.push_str("Near misses (not updated):\n\n");
+        for miss in &report.near_misses {
+            out.push_str(&format!(
+                "- {}/{}/{}: {}\n",
+                miss.namespace,
+                miss.kind,
+                miss.name,
+                cell(&miss.reason)
             ));
         }
         out.push('\n');

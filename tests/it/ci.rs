@@ -57,6 +57,10 @@ fn github_step_summary_of_an_offline_preview() {
         "{summary}"
     );
     assert!(
+        summary.contains("- default/DaemonSet/log-agent: uses busybox:1.36"),
+        "near misses: {summary}"
+    );
+    assert!(
         summary.contains("| default | db-migrate | - | planned |"),
         "{summary}"
     );

@@ -94,9 +94,10 @@ fn two_runs_started_at_once_update_one_after_the_other() {
         (&b, pids[0])
     };
     assert!(
-        waiter.stderr.contains(&format!(
-            "Waiting for the lock shop/kubectl-update-stable: held by "
-        )) && waiter.stderr.contains(&format!("/{holder_pid}/")),
+        waiter
+            .stderr
+            .contains("Waiting for the lock shop/kubectl-update-stable: held by ")
+            && waiter.stderr.contains(&format!("/{holder_pid}/")),
         "the waiter names the holder: {}",
         waiter.stderr
     );
@@ -310,4 +311,37 @@ fn a_rerun_after_success_writes_nothing_and_runs_no_migration_again() {
         })
         .collect();
     assert!(writes.is_empty(), "the re-run wrote: {writes:#?}");
+}
+
+#[test]
+fn the_same_command_twice_at_once_ends_succeeded_then_unchanged() {
+    let cluster = Cluster::start(&["shop.yaml"]);
+    let args = [
+        "-i",
+        "busybox:1.37",
+        "-c",
+        "canary",
+        "-n",
+        "shop",
+        "-o",
+        "json",
+    ];
+    let first = spawn(&cluster, &args);
+    let second = spawn(&cluster, &args);
+    let (a, _) = finish(first, Duration::from_secs(120));
+    let (b, _) = finish(second, Duration::from_secs(120));
+    assert_eq!((a.code, b.code), (0, 0), "{}\n{}", a.render(), b.render());
+    let mut results = [
+        report(&a)["result"].as_str().unwrap().to_owned(),
+        report(&b)["result"].as_str().unwrap().to_owned(),
+    ];
+    results.sort();
+    assert_eq!(
+        results,
+        ["succeeded", "unchanged"],
+        "{}\n{}",
+        a.render(),
+        b.render()
+    );
+    assert!(leases(&cluster).is_empty());
 }

@@ -419,3 +419,117 @@ fn the_admission_policy_allows_only_image_changes() {
     );
     assert_eq!(own.code, 0, "an image bump passes: {}", own.render());
 }
+
+#[test]
+fn resource_names_and_cluster_wide_variants_work() {
+    let cluster = Cluster::start(&["shop.yaml"]);
+    let narrowed = cluster.update(&[
+        "rbac",
+        "-n",
+        "shop",
+        "--resource-names",
+        "-c",
+        "canary",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(narrowed.code, 0, "{}", narrowed.render());
+    let objects: Value = serde_json::from_str(&narrowed.stdout).unwrap();
+    let role = objects["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|it| it["kind"] == "Role")
+        .unwrap()
+        .clone();
+    let deployments: Vec<&Value> = role["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|it| it["resources"][0] == "deployments")
+        .collect();
+    assert_eq!(
+        deployments.len(),
+        2,
+        "list stays open, the rest is narrowed: {role}"
+    );
+    assert_eq!(
+        deployments[1]["resourceNames"],
+        serde_json::json!(["canary-web", "web"])
+    );
+    let leases = role["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|it| it["resources"][0] == "leases")
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        leases["resourceNames"],
+        serde_json::json!(["kubectl-update-canary"])
+    );
+    let narrowed_yaml = cluster.update(&["rbac", "-n", "shop", "--resource-names", "-c", "canary"]);
+    cluster.apply(&narrowed_yaml.stdout);
+    let minted = cluster.update(&["kubeconfig", "-n", "shop"]);
+    let path = cluster.path("narrow-kubeconfig");
+    std::fs::write(&path, &minted.stdout).unwrap();
+    let res = cluster.update(&[
+        "--kubeconfig",
+        &path.display().to_string(),
+        "-i",
+        "busybox:1.37",
+        "-c",
+        "canary",
+        "-n",
+        "shop",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(
+        res.code,
+        0,
+        "the narrowed Role suffices for its classifier: {}",
+        res.render()
+    );
+
+    let offline = cluster.update(&[
+        "rbac",
+        "-n",
+        "shop",
+        "--resource-names",
+        "-c",
+        "stable",
+        "-f",
+        "tests/it/scenarios/shop.yaml",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(offline.code, 0, "{}", offline.render());
+    assert!(
+        offline.stdout.contains("\"cache\""),
+        "names come from the manifests too: {}",
+        offline.stdout
+    );
+
+    let wide = cluster.update(&["rbac", "-n", "ci", "--cluster-wide"]);
+    assert_eq!(wide.code, 0, "{}", wide.render());
+    cluster.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: ci}\n");
+    cluster.apply(&wide.stdout);
+    let minted = cluster.update(&["kubeconfig", "-n", "ci"]);
+    let path = cluster.path("wide-kubeconfig");
+    std::fs::write(&path, &minted.stdout).unwrap();
+    let res = cluster.update(&[
+        "--kubeconfig",
+        &path.display().to_string(),
+        "-i",
+        "busybox:1.38",
+        "-c",
+        "stable",
+        "-A",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(res.code, 0, "-A with the ClusterRole: {}", res.render());
+    assert_eq!(report(&res)["result"], "succeeded");
+}
