@@ -11,6 +11,7 @@ mod kubectl;
 mod live;
 mod lock;
 mod offline;
+mod plugin;
 mod privilege;
 mod schema;
 mod signals;
