@@ -5,10 +5,16 @@ use std::path::Path;
 use std::process::Command;
 
 fn main() {
-    let commit = Command::new("git")
-        .args(["rev-parse", "--short", "HEAD"])
-        .output()
-        .ok()
+    // Only this checkout's own `.git` (a directory, or a file in a worktree): a source tarball
+    // unpacked inside some other repository must not report that repository's commit.
+    let commit = Path::new(".git")
+        .exists()
+        .then(|| {
+            Command::new("git")
+                .args(["rev-parse", "--short", "HEAD"])
+                .output()
+        })
+        .and_then(Result::ok)
         .filter(|it| it.status.success())
         .and_then(|it| String::from_utf8(it.stdout).ok())
         .map(|it| it.trim().to_owned())

@@ -331,6 +331,9 @@ async fn update(
         .await;
     }
     if server_dry_run {
+        if interrupt.is_set() {
+            return Err(signals::interrupted_before_changes("during the server dry run").into());
+        }
         report.result = "planned".to_owned();
         output::live_report(&report, &plan, config.output, started.elapsed())?;
         return Ok(Exit::Success);

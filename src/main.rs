@@ -54,7 +54,7 @@ fn main() -> ExitCode {
     }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(err) => err.exit(),
+        Err(err) => output::usage_error(err),
     };
     output::init(cli.global.color);
     match run(cli) {
@@ -101,7 +101,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
     }
     let config = match config::resolve(&cli) {
         Ok(config) => config,
-        Err(err) => err.exit(),
+        Err(err) => output::usage_error(err),
     };
     match &config.source {
         Source::Manifests(sources) => {

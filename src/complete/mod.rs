@@ -77,6 +77,15 @@ pub fn complete(mut words: Vec<OsString>) -> Completion {
     let lookup = Arc::new(Lookup::from_words(&words[..words.len() - 1]));
     let wants_files = Arc::new(AtomicBool::new(false));
     let mut command = with_completers(Cli::command(), &lookup, &wants_files);
+    // A flag whose value must follow `=` (`--dry-run`) takes none from the next word; the engine
+    // would offer its values there, so it sees such a flag as given with an empty value.
+    let equals_only = equals_only_flags(&command);
+    let last = words.len() - 1;
+    for word in &mut words[..last] {
+        if equals_only.iter().any(|it| word == it.as_str()) {
+            word.push("=");
+        }
+    }
     let mut args = vec![OsString::from("kubectl-update")];
     args.extend(words);
     let index = args.len() - 1;
@@ -168,6 +177,19 @@ fn with_completers(
         }
     });
     command.mut_subcommands(|sub| with_completers(sub, lookup, wants_files))
+}
+
+/// `--long` of every flag, in every subcommand, whose value must be attached with `=`.
+fn equals_only_flags(command: &clap::Command) -> Vec<String> {
+    let mut res: Vec<String> = command
+        .get_arguments()
+        .filter(|it| it.is_require_equals_set())
+        .filter_map(|it| it.get_long().map(|long| format!("--{long}")))
+        .collect();
+    for sub in command.get_subcommands() {
+        res.extend(equals_only_flags(sub));
+    }
+    res
 }
 
 fn to_candidates(values: Vec<String>) -> Vec<CompletionCandidate> {

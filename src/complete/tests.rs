@@ -46,6 +46,7 @@ fn flags_subcommands_and_values() {
     );
     check(&[""], &["rollback", "completion"], Directive::NoFileComp);
     check(&["rollback", "--dr"], &["--dry-run"], Directive::NoFileComp);
+    check(&["--dry-run", ""], &["rollback"], Directive::NoFileComp);
     check(&["-f", ""], &[], Directive::Default);
     check(&["--kubeconfig", "/tm"], &[], Directive::Default);
 }
@@ -94,5 +95,14 @@ fn lookup_reads_the_cluster_flags_typed_so_far() {
     assert_eq!(
         format!("{lookup:?}"),
         r#"Lookup { kubeconfig: Some("/k"), context: Some("ci"), namespaces: ["a", "b", "c"], all_namespaces: true }"#
+    );
+}
+
+#[test]
+fn no_values_after_a_flag_that_needs_equals() {
+    let completion = complete(vec![OsString::from("--dry-run"), OsString::new()]);
+    assert!(
+        completion.candidates.iter().all(|it| it.value != "client"),
+        "`--dry-run client` is not `--dry-run=client`: {completion:?}"
     );
 }

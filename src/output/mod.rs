@@ -196,6 +196,22 @@ pub fn error(err: &anyhow::Error) {
     let _ = annotate("kubectl update failed", &format!("{err:#}"));
 }
 
+/// Prints clap's message for a usage error (or the help or version asked for) and exits with its
+/// code; a real usage error also gets a CI error annotation.
+pub fn usage_error(err: clap::Error) -> ! {
+    if !err.use_stderr() {
+        err.exit()
+    }
+    let _ = err.print();
+    let text = err.to_string();
+    let first = text.lines().next().unwrap_or_default();
+    let _ = annotate(
+        "kubectl update: usage",
+        first.strip_prefix("error: ").unwrap_or(first),
+    );
+    std::process::exit(err.exit_code())
+}
+
 /// A CI error annotation (GitHub Actions), printed besides the usual message.
 fn annotate(title: &str, message: &str) -> io::Result<()> {
     match ci::Service::detect().error_annotation(title, message) {

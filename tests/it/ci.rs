@@ -185,3 +185,21 @@ fn gitlab_collapsible_sections_for_migration_logs() {
     assert!(start < log && log < end, "{}", res.stderr);
     assert!(!res.stderr.contains("::group::"), "{}", res.stderr);
 }
+
+#[test]
+fn github_error_annotation_for_a_usage_error() {
+    let (res, _) = on_github(None, &["-i", "busybox:1.37", "-c", "stable", "--bogus"]);
+    assert_eq!(res.code, 2, "{}", res.render());
+    let lines: Vec<&str> = res.stderr.lines().collect();
+    assert_eq!(
+        lines[0], "error: unexpected argument '--bogus' found",
+        "{}",
+        res.stderr
+    );
+    assert_eq!(
+        lines.last(),
+        Some(&"::error title=kubectl update%3A usage::unexpected argument '--bogus' found"),
+        "{}",
+        res.stderr
+    );
+}

@@ -166,7 +166,16 @@ fn ending(cluster: &Cluster, run: &Run) -> Ending {
     }
 }
 
-fn run_once(scenario: &Scenario, faults: Option<u64>) -> (Ending, usize, Duration) {
+/// What one run did: how it ended, how many 500/429 answers and watch starts the access log shows,
+/// and how long it took.
+struct Measured {
+    ending: Ending,
+    injected: usize,
+    watches: usize,
+    took: Duration,
+}
+
+fn run_once(scenario: &Scenario, faults: Option<u64>) -> Measured {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let log = dir.path().join("access.log");
     let cluster = Cluster::start_with(scenario.files, |options| {
@@ -185,15 +194,29 @@ fn run_once(scenario: &Scenario, faults: Option<u64>) -> (Ending, usize, Duratio
     let started = Instant::now();
     let run = cluster.update(&args);
     let took = started.elapsed();
-    let injected = std::fs::read_to_string(&log)
-        .unwrap_or_default()
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let injected = text
         .lines()
         .filter(|line| {
             let status = line.split('\t').nth(2).unwrap_or_default();
             status == "500" || status == "429"
         })
         .count();
-    (ending(&cluster, &run), injected, took)
+    let watches = text
+        .lines()
+        .filter(|line| {
+            line.split('\t')
+                .nth(1)
+                .unwrap_or_default()
+                .contains("watch=true")
+        })
+        .count();
+    Measured {
+        ending: ending(&cluster, &run),
+        injected,
+        watches,
+        took,
+    }
 }
 
 fn same_ending_under_faults(scenario: &Scenario) {
@@ -201,15 +224,20 @@ fn same_ending_under_faults(scenario: &Scenario) {
         eprintln!("skipped on a real cluster: faults are injected by the simulator");
         return;
     }
-    let (baseline, _, _) = run_once(scenario, None);
+    let Measured {
+        ending: baseline,
+        watches: baseline_watches,
+        ..
+    } = run_once(scenario, None);
     assert_eq!(baseline.exit, scenario.exit, "{baseline:#?}");
     assert_eq!(baseline.result, scenario.result, "{baseline:#?}");
     let started = Instant::now();
     let seeds: Vec<u64> = (1..=SEEDS).collect();
     let mut injected = 0;
+    let mut watches = 0;
     let mut slowest = Duration::ZERO;
     for chunk in seeds.chunks(PARALLEL) {
-        let endings: Vec<(u64, (Ending, usize, Duration))> = std::thread::scope(|scope| {
+        let endings: Vec<(u64, Measured)> = std::thread::scope(|scope| {
             let handles: Vec<_> = chunk
                 .iter()
                 .map(|seed| (*seed, scope.spawn(move || run_once(scenario, Some(*seed)))))
@@ -219,24 +247,29 @@ fn same_ending_under_faults(scenario: &Scenario) {
                 .map(|(seed, handle)| (seed, handle.join().expect("the run finishes")))
                 .collect()
         });
-        for (seed, (ending, faults, took)) in endings {
+        for (seed, measured) in endings {
             assert_eq!(
-                ending, baseline,
+                measured.ending, baseline,
                 "{} under faults (seed {seed}) ended differently",
                 scenario.name
             );
-            injected += faults;
-            slowest = slowest.max(took);
+            injected += measured.injected;
+            watches += measured.watches;
+            slowest = slowest.max(measured.took);
         }
     }
     eprintln!(
-        "faults/{}: {SEEDS}/{SEEDS} seeded runs ended like the fault-free run; {injected} 500/429 answers injected; slowest run {slowest:.1?}; all runs {:.1?}",
+        "faults/{}: {SEEDS}/{SEEDS} seeded runs ended like the fault-free run; {injected} 500/429 answers injected; {watches} watch starts (fault-free run: {baseline_watches}); slowest run {slowest:.1?}; all runs {:.1?}",
         scenario.name,
         started.elapsed()
     );
     assert!(
         injected > SEEDS as usize,
         "faults were injected: {injected}"
+    );
+    assert!(
+        watches > baseline_watches * SEEDS as usize,
+        "watches ended by the server (or answered 410) were started again: {watches} watch starts in {SEEDS} runs, {baseline_watches} in the fault-free one"
     );
 }
 

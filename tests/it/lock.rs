@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::cluster::{Cluster, report};
-use crate::signals::{finish, spawn};
+use crate::signals::{finish, signal, spawn, wait_until};
 
 fn leases(cluster: &Cluster) -> Vec<Value> {
     cluster.get(&["-n", "shop", "leases"])["items"]
@@ -344,4 +344,43 @@ fn the_same_command_twice_at_once_ends_succeeded_then_unchanged() {
         b.render()
     );
     assert!(leases(&cluster).is_empty());
+}
+
+#[test]
+fn the_lease_is_renewed_while_the_run_lasts() {
+    let cluster = Cluster::start(&["shop.yaml", "slow-migration.yaml"]);
+    let child = spawn(
+        &cluster,
+        &[
+            "-i",
+            "busybox:1.37",
+            "-c",
+            "stable",
+            "-n",
+            "shop",
+            "-o",
+            "json",
+        ],
+    );
+    wait_until("the run holds the lock", || leases(&cluster).len() == 1);
+    let first = leases(&cluster)[0].clone();
+    let holder = first["spec"]["holderIdentity"].as_str().unwrap().to_owned();
+    assert!(
+        holder.contains(&format!("/{}/", child.id())),
+        "host/pid/run: {holder}"
+    );
+    assert_eq!(first["spec"]["leaseDurationSeconds"], 30);
+    std::thread::sleep(Duration::from_secs(12));
+    let later = leases(&cluster)[0].clone();
+    assert_eq!(later["spec"]["holderIdentity"], holder.as_str());
+    assert!(
+        later["spec"]["renewTime"].as_str() > first["spec"]["renewTime"].as_str(),
+        "renewed: {} then {}",
+        first["spec"]["renewTime"],
+        later["spec"]["renewTime"]
+    );
+    signal(&child, "INT");
+    let (run, _) = finish(child, Duration::from_secs(30));
+    assert_eq!(run.code, 130, "{}", run.render());
+    assert!(leases(&cluster).is_empty(), "released after the interrupt");
 }

@@ -382,7 +382,7 @@ fn bad_inputs() {
             None,
         ),
         ("no_kubeconfig", &["-i", "app:1", "-c", "s"], None),
-        ("reserved_subcommand", &["rbac", "-n", "shop"], None),
+        ("unknown_subcommand_argument", &["rbac", "--bogus"], None),
     ];
     let mut rendered = String::new();
     for (name, args, stdin) in cases {

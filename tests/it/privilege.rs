@@ -462,7 +462,7 @@ fn resource_names_and_cluster_wide_variants_work() {
         .unwrap()
         .iter()
         .filter(|it| it["resources"][0] == "leases")
-        .last()
+        .next_back()
         .unwrap()
         .clone();
     assert_eq!(
