@@ -461,8 +461,7 @@ fn resource_names_and_cluster_wide_variants_work() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|it| it["resources"][0] == "leases")
-        .next_back()
+        .rfind(|it| it["resources"][0] == "leases")
         .unwrap()
         .clone();
     assert_eq!(

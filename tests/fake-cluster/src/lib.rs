@@ -301,15 +301,20 @@ impl FakeCluster {
                         }
                     };
                     let _ = ready_tx.send(Ok(()));
-                    if run_controllers {
+                    let ticker = run_controllers.then(|| {
                         tokio::spawn(tick(
                             thread_state.clone(),
                             nodes,
                             time_scale,
                             shutdown_rx.clone(),
-                        ));
-                    }
+                        ))
+                    });
                     server::serve(listener, tls, thread_state, shutdown_rx).await;
+                    // Let the controller tick see the shutdown and return before the runtime (and
+                    // its timers) go away under it.
+                    if let Some(ticker) = ticker {
+                        let _ = ticker.await;
+                    }
                 });
                 rt.shutdown_background();
             })?;
