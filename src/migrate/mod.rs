@@ -488,7 +488,8 @@ async fn follow_logs(
         .default_backoff()
         .applied_objects()
         .boxed();
-    let mut followed: HashSet<(String, String)> = HashSet::new();
+    // A container restarted in place (restartPolicy OnFailure) starts a new log: follow each run.
+    let mut followed: HashSet<(String, String, i32)> = HashSet::new();
     let mut followers = JoinSet::new();
     while let Ok(Some(pod)) = stream.try_next().await {
         let pod_name = pod.metadata.name.clone().unwrap_or_default();
@@ -501,7 +502,9 @@ async fn follow_logs(
                 .state
                 .as_ref()
                 .is_some_and(|it| it.running.is_some() || it.terminated.is_some());
-            if !started || !followed.insert((pod_name.clone(), status.name.clone())) {
+            if !started
+                || !followed.insert((pod_name.clone(), status.name.clone(), status.restart_count))
+            {
                 continue;
             }
             let params = LogParams {

@@ -671,3 +671,48 @@ fn a_migration_that_cannot_pull_its_image_fails_fast_and_is_removed() {
         "the stuck copy is deleted"
     );
 }
+
+#[test]
+fn a_migration_retried_by_its_job_after_a_back_off_succeeds() {
+    let cluster = Cluster::start(&["shop.yaml", "flaky-migration.yaml"]);
+    let res = cluster.update(&[
+        "-i",
+        "busybox:1.37",
+        "-c",
+        "stable",
+        "-n",
+        "shop",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(res.code, 0, "{}", res.render());
+    let report = report(&res);
+    assert_eq!(report["migrations"][0]["status"], "succeeded");
+    assert_eq!(report["result"], "succeeded");
+    assert!(
+        res.stderr.contains("database busy, failing the first try"),
+        "{}",
+        res.stderr
+    );
+    assert!(
+        res.stderr.contains("retry succeeded"),
+        "the retry's log is followed too: {}",
+        res.stderr
+    );
+    let job = report["migrations"][0]["job"].as_str().unwrap().to_owned();
+    let pods = cluster.get(&[
+        "-n",
+        "shop",
+        "pods",
+        "-l",
+        &format!("batch.kubernetes.io/job-name={job}"),
+    ]);
+    assert_eq!(
+        pods["items"][0]["status"]["containerStatuses"][0]["restartCount"], 1,
+        "one back-off retry"
+    );
+    assert_eq!(
+        cluster.image("shop", "deployment/web", "app"),
+        "busybox:1.37"
+    );
+}

@@ -26,8 +26,21 @@ pub enum Behaviour {
     PullFails(String),
     /// Runs forever; Ready after the delay (`None`: never Ready).
     Serve(Option<f64>),
-    /// Runs a script, Ready while running after the delay.
-    Script(Run, Option<f64>),
+    /// Runs a script, Ready while running after the delay. One `Run` per attempt (restart in the
+    /// same pod); attempts past the last repeat it.
+    Script(Vec<Run>, Option<f64>),
+}
+
+impl Behaviour {
+    /// The script's run on the given attempt (0 for the first start).
+    pub fn run(&self, attempt: i64) -> Option<&Run> {
+        match self {
+            Behaviour::Script(runs, _) => runs
+                .get(usize::try_from(attempt).unwrap_or(0))
+                .or(runs.last()),
+            Behaviour::PullFails(_) | Behaviour::Serve(_) => None,
+        }
+    }
 }
 
 /// The behaviour of one container spec.
@@ -68,10 +81,10 @@ pub fn behaviour(container: &Value, init: bool) -> Behaviour {
     };
     if reference.tag.starts_with("crash-") {
         return Behaviour::Script(
-            Run {
+            vec![Run {
                 lines: Vec::new(),
                 exit: Some((CRASH_RUN, 1)),
-            },
+            }],
             ready,
         );
     }
@@ -87,13 +100,23 @@ pub fn behaviour(container: &Value, init: bool) -> Behaviour {
             })
             .unwrap_or_default()
     };
-    match script::interpret(&strings("/command"), &strings("/args")) {
-        Some(run) => Behaviour::Script(run, ready),
+    let mounts: Vec<String> = container
+        .at("/volumeMounts")
+        .and_then(Value::as_array)
+        .map(|it| {
+            it.iter()
+                .filter_map(|mount| mount.get("mountPath").and_then(Value::as_str))
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    match script::interpret_attempts(&strings("/command"), &strings("/args"), &mounts) {
+        Some(runs) => Behaviour::Script(runs, ready),
         None if init => Behaviour::Script(
-            Run {
+            vec![Run {
                 lines: Vec::new(),
                 exit: Some((READY_DELAY, 0)),
-            },
+            }],
             ready,
         ),
         None => Behaviour::Serve(ready),
@@ -262,8 +285,8 @@ pub enum Restart {
     Never,
 }
 
-/// Advances one container to `now`. Returns its state and the start times of the runs whose log
-/// lines may be due.
+/// Advances one container to `now`. Returns its state and the start times (with the attempt
+/// number) of the runs whose log lines may be due.
 pub fn advance(
     ctx: &SimContext,
     behaviour: &Behaviour,
@@ -271,7 +294,7 @@ pub fn advance(
     eligible: Millis,
     now: Millis,
     restart: Restart,
-) -> (Container, Vec<Millis>) {
+) -> (Container, Vec<(Millis, i64)>) {
     let mut container = previous.unwrap_or(Container {
         state: State::Waiting("ContainerCreating", None),
         last: None,
@@ -288,7 +311,7 @@ pub fn advance(
         return (container, runs);
     }
     if let State::Running(started) = container.state {
-        runs.push(started);
+        runs.push((started, container.restarts));
     }
     let pulled = eligible + scaled(ctx, PULL);
     for _ in 0..256 {
@@ -300,7 +323,7 @@ pub fn advance(
                     break;
                 }
                 container.state = State::Running(restart_at);
-                runs.push(restart_at);
+                runs.push((restart_at, container.restarts));
             }
             State::Waiting(..) => {
                 if pulled > now {
@@ -308,16 +331,13 @@ pub fn advance(
                     break;
                 }
                 container.state = State::Running(pulled);
-                runs.push(pulled);
+                runs.push((pulled, container.restarts));
             }
             State::Running(started) => {
-                let Behaviour::Script(
-                    Run {
-                        exit: Some((seconds, code)),
-                        ..
-                    },
-                    _,
-                ) = behaviour
+                let Some(Run {
+                    exit: Some((seconds, code)),
+                    ..
+                }) = behaviour.run(container.restarts)
                 else {
                     break;
                 };

@@ -176,7 +176,8 @@ fn is_stable(pod: &Value, ctx: &SimContext) -> bool {
         .zip(statuses)
         .all(|(container, status)| match plain_behaviour(container) {
             Behaviour::Serve(_) => true,
-            Behaviour::Script(Run { lines, exit: None }, _) => {
+            Behaviour::Script(runs, _) if matches!(runs.first(), Some(Run { exit: None, .. })) => {
+                let lines = &runs[0].lines;
                 let Some(started) = time_at(status, "/state/running/startedAt") else {
                     return false;
                 };
@@ -522,15 +523,15 @@ fn collect_logs(
     outcome: &mut Outcome,
     behaviour: &Behaviour,
     container: &str,
-    runs: &[Millis],
+    runs: &[(Millis, i64)],
     watermark: Option<Millis>,
     ctx: &SimContext,
     now: Millis,
 ) {
-    let Behaviour::Script(run, _) = behaviour else {
-        return;
-    };
-    for start in runs {
+    for (start, attempt) in runs {
+        let Some(run) = behaviour.run(*attempt) else {
+            return;
+        };
         for (offset, line) in &run.lines {
             let at = start
                 + if *offset > 0.0 {

@@ -6,6 +6,16 @@
 //! `mkdir`, `date`, ...), single and double quotes, backslashes, comments, `;`, newlines, `&&`,
 //! `||` (`|` and `&` behave like `;`) and redirections (ignored). Any other command blocks
 //! forever, like a server process would.
+//!
+//! Files: `touch F` creates a file and `test -f F` / `[ -f F ]` (also `-e`) look for one. A
+//! container's own files vanish when it restarts; files under one of its volume mounts (an
+//! emptyDir) survive restarts in the same pod, so a script can behave differently on a retry.
+
+use std::collections::BTreeSet;
+
+/// How many attempts (runs of one container in one pod) are evaluated ahead; later attempts repeat
+/// the last one.
+pub const ATTEMPTS: usize = 8;
 
 /// What a container's command does, as seen from outside.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,9 +26,40 @@ pub struct Run {
     pub exit: Option<(f64, i32)>,
 }
 
-/// Interprets `command` + `args`. `None` when the program is not a shell or a known builtin: the
-/// caller treats it as an opaque long-running process.
+/// Interprets `command` + `args` for each attempt: files the script creates under `persistent`
+/// directories are there for later attempts. `None` when the program is not a shell or a known
+/// builtin.
+pub fn interpret_attempts(
+    command: &[String],
+    args: &[String],
+    persistent: &[String],
+) -> Option<Vec<Run>> {
+    let commands = commands_of(command, args)?;
+    let mut kept: BTreeSet<String> = BTreeSet::new();
+    let mut res = Vec::with_capacity(ATTEMPTS);
+    for _ in 0..ATTEMPTS {
+        let mut files = kept.clone();
+        res.push(evaluate(&commands, &mut files));
+        kept = files
+            .into_iter()
+            .filter(|file| {
+                persistent
+                    .iter()
+                    .any(|dir| file.starts_with(&format!("{}/", dir.trim_end_matches('/'))))
+            })
+            .collect();
+    }
+    Some(res)
+}
+
+/// Interprets `command` + `args` (a first attempt, with no files). `None` when the program is not a
+/// shell or a known builtin: the caller treats it as an opaque long-running process.
+#[cfg(test)]
 pub fn interpret(command: &[String], args: &[String]) -> Option<Run> {
+    Some(evaluate(&commands_of(command, args)?, &mut BTreeSet::new()))
+}
+
+fn commands_of(command: &[String], args: &[String]) -> Option<Vec<(Connector, Vec<String>)>> {
     let words: Vec<String> = command.iter().chain(args).cloned().collect();
     let first = words.first()?;
     let program = first.rsplit('/').next().unwrap_or(first).to_owned();
@@ -33,12 +74,12 @@ pub fn interpret(command: &[String], args: &[String]) -> Option<Run> {
             .iter()
             .position(|it| it.starts_with('-') && !it.starts_with("--") && it.contains('c'))?;
         let script = rest.get(flag + 1)?;
-        return Some(evaluate(&parse(script)));
+        return Some(parse(script));
     }
     if is_builtin(program) {
         let mut words = words;
         words[0] = program.to_owned();
-        return Some(evaluate(&[(Connector::Always, words)]));
+        return Some(vec![(Connector::Always, words)]);
     }
     None
 }
@@ -177,7 +218,7 @@ fn strip_redirections(words: &[String]) -> Vec<String> {
     res
 }
 
-fn evaluate(commands: &[(Connector, Vec<String>)]) -> Run {
+fn evaluate(commands: &[(Connector, Vec<String>)], files: &mut BTreeSet<String>) -> Run {
     let mut lines = Vec::new();
     let mut at = 0.0;
     let mut status = 0;
@@ -255,6 +296,14 @@ fn evaluate(commands: &[(Connector, Vec<String>)]) -> Run {
             }
             "true" | ":" => status = 0,
             "false" => status = 1,
+            "touch" => {
+                files.extend(rest.iter().filter(|it| !it.starts_with('-')).cloned());
+                status = 0;
+            }
+            "test" | "[" if matches!(rest.first().map(String::as_str), Some("-f" | "-e")) => {
+                let exists = rest.get(1).is_some_and(|file| files.contains(file));
+                status = if exists { 0 } else { 1 };
+            }
             quiet if QUIET.contains(&quiet) => status = 0,
             _ => return Run { lines, exit: None },
         }
@@ -281,4 +330,30 @@ fn duration(text: &str) -> Option<f64> {
         _ => 1.0,
     };
     Some(number.parse::<f64>().unwrap_or(0.0).max(0.0) * factor)
+}
+
+#[cfg(test)]
+mod attempt_tests {
+    use super::*;
+
+    #[test]
+    fn files_under_volume_mounts_survive_restarts() {
+        let script = "test -f /state/tried && echo retry succeeded && exit 0; touch /state/tried; echo first try; exit 1";
+        let command = vec!["sh".to_owned(), "-c".to_owned(), script.to_owned()];
+        let runs = interpret_attempts(&command, &[], &["/state".to_owned()]).unwrap();
+        assert_eq!(runs[0].exit.map(|it| it.1), Some(1));
+        assert_eq!(runs[0].lines[0].1, "first try");
+        assert_eq!(runs[1].exit.map(|it| it.1), Some(0));
+        assert_eq!(runs[1].lines[0].1, "retry succeeded");
+        let runs = interpret_attempts(&command, &[], &[]).unwrap();
+        assert_eq!(
+            runs[1].exit.map(|it| it.1),
+            Some(1),
+            "without a volume the file is gone after a restart"
+        );
+        assert_eq!(
+            interpret(&command, &[]).unwrap().exit.map(|it| it.1),
+            Some(1)
+        );
+    }
 }
