@@ -28,6 +28,7 @@ mod plan;
 mod policy;
 mod rbac;
 mod report;
+mod restore;
 mod retry;
 mod rollback;
 mod rollout;
@@ -79,7 +80,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         }
         Some(Command::Rollback(args)) => {
             let cluster_args = cluster_args_of(&cli);
-            return runtime()?.block_on(live::rollback_command(
+            return runtime()?.block_on(restore::rollback_command(
                 args,
                 &cluster_args,
                 cli.global.verbose,
