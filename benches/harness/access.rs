@@ -130,6 +130,8 @@ pub struct Counts {
     pub discovery: usize,
     pub reads: usize,
     pub watches: usize,
+    /// Access reviews (`POST …reviews`): the tool's preflight and identity check.
+    pub reviews: usize,
     pub writes: usize,
 }
 
@@ -143,6 +145,8 @@ pub fn count<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> Counts {
             || entry.path.contains("reviews");
         if !resource {
             counts.discovery += 1;
+        } else if entry.path.contains("reviews") {
+            counts.reviews += 1;
         } else if entry.is_watch() {
             counts.watches += 1;
         } else if entry.method == "GET" {

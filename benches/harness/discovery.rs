@@ -37,11 +37,16 @@ pub fn measure(ctx: &Ctx) -> anyhow::Result<Section> {
     }
     let total = namespace_count * per_namespace;
     let dir = ctx.scratch("discovery")?;
-    let manifests = sim::write_yaml(&dir, "discovery.yaml", &docs)?;
+    // The simulator reads at most 1024 documents per file.
+    let manifests = docs
+        .chunks(1000)
+        .enumerate()
+        .map(|(idx, chunk)| sim::write_yaml(&dir, &format!("discovery-{idx:02}.yaml"), chunk))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let sim = Sim::start(&Setup {
         latency_ms: LATENCY_MS,
         controllers: false,
-        manifests: vec![manifests],
+        manifests,
     })?;
     let listed = namespaces[..listed_count].join(",");
 
