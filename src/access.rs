@@ -253,10 +253,10 @@ pub fn lock_needs<'a>(namespaces: impl IntoIterator<Item = &'a String>, lease: &
     res
 }
 
-/// Asks the API server, one access review per need, and fails listing every missing permission.
-pub async fn preflight(cluster: &Cluster, needs: &[Need]) -> anyhow::Result<()> {
+/// One access review per need, several at once.
+async fn review_all(cluster: &Cluster, needs: Vec<Need>) -> anyhow::Result<Vec<(Need, bool)>> {
     let reviews: Api<SelfSubjectAccessReview> = Api::all(cluster.client.clone());
-    let answers: Vec<Result<(Need, bool), Failure>> = futures::stream::iter(needs.iter().cloned())
+    let answers: Vec<Result<(Need, bool), Failure>> = futures::stream::iter(needs)
         .map(|need| {
             let reviews = reviews.clone();
             async move {
@@ -285,9 +285,44 @@ pub async fn preflight(cluster: &Cluster, needs: &[Need]) -> anyhow::Result<()> 
         .buffer_unordered(8)
         .collect()
         .await;
+    Ok(answers.into_iter().collect::<Result<Vec<_>, Failure>>()?)
+}
+
+/// Asks the API server with access reviews and fails listing every missing permission.
+pub async fn preflight(cluster: &Cluster, needs: &[Need]) -> anyhow::Result<()> {
+    // One review per permission and namespace first; object names are asked about only where the
+    // broad answer is no (a Role narrowed with resourceNames), so a full Role costs no extra calls.
+    let broad: Vec<Need> = needs
+        .iter()
+        .map(|need| Need {
+            name: None,
+            ..need.clone()
+        })
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let mut missing = Vec::new();
-    for answer in answers {
-        let (need, allowed) = answer?;
+    let mut narrowed = Vec::new();
+    for (need, allowed) in review_all(cluster, broad).await? {
+        if allowed {
+            continue;
+        }
+        let named: Vec<Need> = needs
+            .iter()
+            .filter(|it| {
+                it.name.is_some()
+                    && it.permission == need.permission
+                    && it.namespace == need.namespace
+            })
+            .cloned()
+            .collect();
+        if named.is_empty() {
+            missing.push(need);
+        } else {
+            narrowed.extend(named);
+        }
+    }
+    for (need, allowed) in review_all(cluster, narrowed).await? {
         if !allowed {
             missing.push(need);
         }
