@@ -99,7 +99,7 @@ pub fn measure(ctx: &Ctx) -> anyhow::Result<Section> {
         kubectl.push(&process::combine(&runs), sim.ci_requests_since(mark).len());
         sim.wait_settled(&kubectl_namespaces, settle)?;
     }
-    drop::<Sim>(sim);
+    drop(sim);
 
     let mut section = Section::new("");
     for (what, tool_series, kubectl_series) in [

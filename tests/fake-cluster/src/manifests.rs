@@ -31,7 +31,17 @@ fn files(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
 
 /// Parses YAML text (one or more documents) into objects, flattening `kind: List`.
 pub fn parse(text: &str) -> anyhow::Result<Vec<Value>> {
-    let docs: Vec<Value> = serde_saphyr::from_multiple(text).context("parsing YAML")?;
+    // Seed files for scale tests hold thousands of documents: lift saphyr's default budget (1024).
+    let options = serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_documents: usize::MAX,
+            max_events: usize::MAX,
+            max_nodes: usize::MAX,
+            max_total_scalar_bytes: usize::MAX,
+        },
+    };
+    let docs: Vec<Value> =
+        serde_saphyr::from_multiple_with_options(text, options).context("parsing YAML")?;
     let mut out = Vec::new();
     for d in docs {
         if d.is_null() {
