@@ -353,16 +353,11 @@ enum Stop {
     Interrupted,
 }
 
-/// Waiting reasons after which a Job's pod will not run without someone changing something. Crash
-/// loops are left to the Job's own back-off limit.
-const STUCK: [&str; 6] = [
-    "ErrImagePull",
-    "ImagePullBackOff",
-    "InvalidImageName",
-    "CreateContainerConfigError",
-    "CreateContainerError",
-    "RunContainerError",
-];
+/// Whether a waiting reason means a Job's pod will not run without someone changing something:
+/// the rollout's stuck reasons, except crash loops, which the Job's own back-off limit handles.
+fn stuck(reason: &str) -> bool {
+    reason != "CrashLoopBackOff" && crate::rollout::pods::STUCK_REASONS.contains(&reason)
+}
 
 enum Seen {
     Job(Box<Job>),
@@ -424,9 +419,7 @@ async fn wait_finished(
             },
             Seen::Pod(pod) => {
                 let pod_name = pod.metadata.name.clone().unwrap_or_default();
-                match crate::rollout::pods::trouble(&pod)
-                    .filter(|it| STUCK.contains(&it.reason.as_str()))
-                {
+                match crate::rollout::pods::trouble(&pod).filter(|it| stuck(&it.reason)) {
                     Some(trouble) => {
                         let detail = format!(
                             "pod {pod_name} container {} is in {}: {}",
