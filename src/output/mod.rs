@@ -268,15 +268,11 @@ pub fn live_report(
     format: OutputFormat,
     elapsed: Duration,
 ) -> io::Result<()> {
-    let mut report = report.clone();
-    report.duration_seconds = Some(crate::live::round(elapsed.as_secs_f64()));
-    ci::append_step_summary(&report);
-    let mut stdout = io::stdout().lock();
+    let report = finished(report, elapsed);
     if format == OutputFormat::Json {
-        serde_json::to_writer_pretty(&mut stdout, &report)?;
-        stdout.write_all(b"\n")?;
-        return stdout.flush();
+        return json(&report);
     }
+    let mut stdout = io::stdout().lock();
     let seconds = format!("{:.1}s", elapsed.as_secs_f64());
     if report.result == "planned" {
         stdout.write_all(plan_table(plan).as_bytes())?;
@@ -481,15 +477,11 @@ pub fn rollback_failure(report: &Report, patched: &[Patched]) -> io::Result<()> 
 
 /// Prints the report of `kubectl update rollback`.
 pub fn rollback_report(report: &Report, format: OutputFormat, elapsed: Duration) -> io::Result<()> {
-    let mut report = report.clone();
-    report.duration_seconds = Some(crate::live::round(elapsed.as_secs_f64()));
-    ci::append_step_summary(&report);
-    let mut stdout = io::stdout().lock();
+    let report = finished(report, elapsed);
     if format == OutputFormat::Json {
-        serde_json::to_writer_pretty(&mut stdout, &report)?;
-        stdout.write_all(b"\n")?;
-        return stdout.flush();
+        return json(&report);
     }
+    let mut stdout = io::stdout().lock();
     let bold = Style::new().bold();
     let mut rows = vec![
         [
@@ -561,5 +553,21 @@ pub fn manifests(
 pub fn data(text: &str) -> io::Result<()> {
     let mut stdout = io::stdout().lock();
     stdout.write_all(text.as_bytes())?;
+    stdout.flush()
+}
+
+/// A copy of the report stamped with the run's duration; also appended to the CI step summary.
+fn finished(report: &Report, elapsed: Duration) -> Report {
+    let mut report = report.clone();
+    report.duration_seconds = Some(crate::live::round(elapsed.as_secs_f64()));
+    ci::append_step_summary(&report);
+    report
+}
+
+/// Writes a report as one pretty JSON object on stdout.
+fn json(report: &Report) -> io::Result<()> {
+    let mut stdout = io::stdout().lock();
+    serde_json::to_writer_pretty(&mut stdout, report)?;
+    stdout.write_all(b"\n")?;
     stdout.flush()
 }
