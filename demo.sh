@@ -2,18 +2,51 @@
 # The main job, end to end, with no cluster around: starts the bundled simulated cluster loaded with
 # examples/, previews an update, runs it (a migration first, then the rollouts), then runs an update
 # whose new pods crash, which is detected and rolled back.
+#
+#   ./demo.sh          on the simulator (starts at once)
+#   ./demo.sh --real   the same story on a real control plane (etcd, kube-apiserver, controller-manager,
+#                      scheduler, kwok) built from Go modules by tests/control-plane; the first build
+#                      takes about 5 minutes on 2 cores, later starts about 10 seconds
 set -euo pipefail
 cd "$(dirname "$0")"
 
-cargo build --quiet --bin kubectl-update && cargo build --quiet -p fake-cluster --bin fake-cluster
+real=0
+case "${1:-}" in
+  "") ;;
+  --real) real=1 ;;
+  *) echo "demo.sh: unknown argument '$1' (use no argument, or --real)" >&2; exit 2 ;;
+esac
+
+cargo build --quiet --bin kubectl-update
 bin=target/debug
 work=$(mktemp -d)
-"$bin/fake-cluster" --kubeconfig-out "$work/kubeconfig" --manifests examples --time-scale 0.5 > "$work/ready" 2> "$work/cluster.log" &
+if [ "$real" = 1 ]; then
+  echo "Starting a real control plane (tests/control-plane/up; builds it first if needed)..."
+  kubectl_bin="$(tests/control-plane/build)/kubectl"
+  tests/control-plane/up --kubeconfig-out "$work/kubeconfig" --manifests examples >"$work/ready" 2>"$work/cluster.log" &
+else
+  cargo build --quiet -p fake-cluster --bin fake-cluster
+  kubectl_bin=kubectl
+  "$bin/fake-cluster" --kubeconfig-out "$work/kubeconfig" --manifests examples --time-scale 0.5 >"$work/ready" 2>"$work/cluster.log" &
+fi
 cluster=$!
-trap 'kill $cluster 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 100); do grep -q '^READY' "$work/ready" && break; sleep 0.1; done
+trap 'kill $cluster 2>/dev/null; wait $cluster 2>/dev/null; rm -rf "$work"' EXIT
+until grep -q '^READY' "$work/ready"; do
+  if ! kill -0 "$cluster" 2>/dev/null; then
+    echo "the cluster did not start:" >&2
+    cat "$work/cluster.log" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
 export KUBECONFIG="$work/kubeconfig"
-echo "Simulated cluster: $(cat "$work/ready")"
+if [ "$real" = 1 ]; then
+  echo "Real control plane: $(cat "$work/ready") ($("$kubectl_bin" version -o json | sed -nE 's/.*"gitVersion": "([^"]+)".*/\1/p' | tail -1))"
+  # The examples roll out before the story starts.
+  for kind in deployment statefulset; do "$kubectl_bin" rollout status "$kind" --timeout=120s >/dev/null; done
+else
+  echo "Simulated cluster: $(cat "$work/ready")"
+fi
 
 step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "${*:2}"; }
 
@@ -30,7 +63,7 @@ set +e
 echo "exit code: $?"
 set -e
 
-if command -v kubectl >/dev/null 2>&1; then
+if command -v "$kubectl_bin" >/dev/null 2>&1; then
   step "4. The real kubectl sees the result" kubectl rollout history deployment/web
-  KUBECACHEDIR="$work/cache" kubectl rollout history deployment/web
+  KUBECACHEDIR="$work/cache" "$kubectl_bin" rollout history deployment/web
 fi

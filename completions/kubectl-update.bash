@@ -285,7 +285,7 @@ _kubectl__update() {
             return 0
             ;;
         kubectl__subcmd__update__subcmd__kubeconfig)
-            opts="-n -v -h --service-account --namespace --duration --server --kubeconfig --context --request-timeout --color --verbose --help"
+            opts="-n -v -h --service-account --namespace --duration --server --no-revocation-secret --insecure-skip-tls-verify --kubeconfig --context --request-timeout --color --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -95,7 +95,7 @@ complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -s v
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -s h -l help -d 'Print help'
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig" -l service-account -d 'The ServiceAccount to mint a token for' -r
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig" -s n -l namespace -d 'The ServiceAccount\'s namespace; also the kubeconfig context\'s namespace. Default: the context\'s namespace' -r
-complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig" -l duration -d 'How long the token is valid (the API server may cap it)' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig" -l duration -d 'How long the token is valid: one pipeline run, at most a day (the API server may cap it; the expiry it granted is reported)' -r
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig" -l server -d 'The API server address to write, when CI reaches it at another address than you do' -r
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)' -r -F
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig" -l context -d 'The kubeconfig context to use' -r
@@ -103,6 +103,8 @@ complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig" -l color -d 'When to colour output; NO_COLOR in the environment means never under auto' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig" -l no-revocation-secret -d 'Do not bind the token to a new Secret (deleting that Secret revokes the token); an unbound token can only expire'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig" -l insecure-skip-tls-verify -d 'Write `insecure-skip-tls-verify: true` into the kubeconfig (never done unless asked, even when your own kubeconfig skips verification)'
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig" -s v -l verbose -d 'Say more (repeat for more detail)'
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig" -s h -l help -d 'Print help'
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -s c -l classifier -l update-classifier -d 'Update classifier whose workloads to roll back' -r

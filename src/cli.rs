@@ -304,13 +304,24 @@ pub struct KubeconfigArgs {
     #[arg(short, long, value_name = "NS")]
     pub namespace: Option<String>,
 
-    /// How long the token is valid (the API server may cap it)
+    /// How long the token is valid: one pipeline run, at most a day (the API server may cap it;
+    /// the expiry it granted is reported)
     #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_duration)]
     pub duration: Duration,
 
     /// The API server address to write, when CI reaches it at another address than you do
     #[arg(long, value_name = "URL")]
     pub server: Option<String>,
+
+    /// Do not bind the token to a new Secret (deleting that Secret revokes the token); an unbound
+    /// token can only expire
+    #[arg(long)]
+    pub no_revocation_secret: bool,
+
+    /// Write `insecure-skip-tls-verify: true` into the kubeconfig (never done unless asked, even when
+    /// your own kubeconfig skips verification)
+    #[arg(long)]
+    pub insecure_skip_tls_verify: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -94,8 +94,8 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         }
         Some(Command::Kubeconfig(args)) => {
             let cluster_args = cluster_args_of(&cli);
-            let kubeconfig = runtime()?.block_on(grant::kubeconfig(args, &cluster_args))?;
-            output::data(&kubeconfig)?;
+            let minted = runtime()?.block_on(grant::kubeconfig(args, &cluster_args))?;
+            output::minted(&minted)?;
             return Ok(Exit::Success);
         }
         None => (),

@@ -549,6 +549,39 @@ pub fn manifests(
     data(&text)
 }
 
+/// A minted CI kubeconfig on stdout; on stderr who it is for, when the API server made it expire,
+/// and how to revoke it sooner.
+pub fn minted(minted: &crate::grant::Minted) -> io::Result<()> {
+    let granted = humantime::format_duration(minted.granted_rounded());
+    let mut lines = vec![format!(
+        "minted a token for {}: it expires at {} (in {granted})",
+        minted.identity, minted.expires
+    )];
+    if minted.granted_rounded() != minted.requested {
+        lines.push(format!(
+            "note: the API server granted {granted}, not the {} asked for (its --service-account-max-token-expiration)",
+            humantime::format_duration(minted.requested)
+        ));
+    }
+    if minted.requested > crate::grant::LONGEST_RECOMMENDED {
+        lines.push(
+            "note: a token longer than a day outlives the pipeline run it is for: mint one per run (see the README's security model)"
+                .to_owned(),
+        );
+    }
+    match &minted.revocation_secret {
+        Some((namespace, name)) => lines.push(format!(
+            "revoke it before then with: kubectl delete secret {name} -n {namespace}"
+        )),
+        None => lines
+            .push("it is bound to no Secret: it cannot be revoked before it expires".to_owned()),
+    }
+    for line in lines {
+        message(&line)?;
+    }
+    data(&minted.kubeconfig)
+}
+
 /// Writes data to stdout as is.
 pub fn data(text: &str) -> io::Result<()> {
     let mut stdout = io::stdout().lock();

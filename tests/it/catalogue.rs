@@ -62,7 +62,8 @@ spec:
       containers: [{name: app, image: busybox:1.36}]
 ";
 
-/// The resourceVersion of every object a run could write.
+/// The resourceVersion of every object a run could write (not the control plane's own: a real
+/// one renews its Leases in kube-system and kube-node-lease all the time).
 fn resource_versions(cluster: &Cluster) -> BTreeMap<String, String> {
     let list = cluster.get(&[
         "-A",
@@ -72,6 +73,12 @@ fn resource_versions(cluster: &Cluster) -> BTreeMap<String, String> {
         .as_array()
         .expect("a list")
         .iter()
+        .filter(|item| {
+            !matches!(
+                item["metadata"]["namespace"].as_str(),
+                Some("kube-system" | "kube-node-lease")
+            )
+        })
         .map(|item| {
             (
                 format!(

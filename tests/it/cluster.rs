@@ -1,8 +1,10 @@
 //! A simulated cluster per test (tests/fake-cluster over HTTPS), the real `kubectl` against it, and
 //! helpers to read cluster state for assertions.
 //!
-//! With `KUBECTL_UPDATE_E2E_KUBECONFIG` set, the same tests run against that real cluster instead:
-//! each test re-creates its scenario objects there (run them one at a time: `--test-threads=1`).
+//! Backends: the simulator by default; with `KUBECTL_UPDATE_E2E=control-plane`, a real control plane
+//! started for each test (tests/control-plane/up); with `KUBECTL_UPDATE_E2E_KUBECONFIG` set, an
+//! existing real cluster, where each test re-creates its scenario objects (run them one at a time:
+//! `--test-threads=1`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -10,7 +12,8 @@ use std::path::{Path, PathBuf};
 use fake_cluster::{FakeCluster, Options};
 use serde_json::Value;
 
-use crate::support::{Run, command, repo_root, run_with};
+use crate::control_plane::{self, ControlPlane};
+use crate::support::{Run, command, kubectl_program, repo_root, run_with};
 
 /// Simulated durations run five times faster than real ones in the tests.
 pub const TIME_SCALE: f64 = 0.2;
@@ -18,13 +21,25 @@ pub const TIME_SCALE: f64 = 0.2;
 pub struct Cluster {
     backend: Backend,
     dir: tempfile::TempDir,
+    access_log: Option<AccessLog>,
+}
+
+/// Where a test's access log comes from: the simulator's own, or the real API server's audit log
+/// (from the line where the test's scenario was ready on).
+enum AccessLog {
+    Simulated(PathBuf),
+    Audit { path: PathBuf, skip: usize },
 }
 
 enum Backend {
     /// The simulator (it serves from a thread and runtime of its own).
     Simulated(Box<FakeCluster>),
-    /// A real cluster's kubeconfig.
-    Real(PathBuf),
+    /// A real API server: an existing cluster, or a control plane started for this test.
+    Real {
+        kubeconfig: PathBuf,
+        /// Stops the control plane when the test's cluster is dropped.
+        control_plane: Option<ControlPlane>,
+    },
 }
 
 /// The variable that points the live tests at a real cluster.
@@ -37,17 +52,11 @@ impl Cluster {
     }
 
     /// Like [`Cluster::start`], with simulator options (faults, latency, an access log) changed
-    /// by `configure`; on a real cluster `configure` is not called.
+    /// by `configure`. On a started control plane an access log is the API server's audit log
+    /// (read it with [`Cluster::access_log`]); on an existing cluster there is none. The other
+    /// options exist only on the simulator: tests that need them skip real backends, saying so.
     pub fn start_with(scenarios: &[&str], configure: impl FnOnce(&mut Options)) -> Cluster {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        if let Some(kubeconfig) = std::env::var_os(REAL_CLUSTER) {
-            let cluster = Cluster {
-                backend: Backend::Real(PathBuf::from(kubeconfig)),
-                dir,
-            };
-            cluster.reset(scenarios);
-            return cluster;
-        }
         let mut options = Options {
             time_scale: TIME_SCALE,
             kubeconfig_out: Some(dir.path().join("kubeconfig")),
@@ -55,6 +64,44 @@ impl Cluster {
             ..Options::default()
         };
         configure(&mut options);
+        if let Some(kubeconfig) = std::env::var_os(REAL_CLUSTER) {
+            let cluster = Cluster {
+                backend: Backend::Real {
+                    kubeconfig: PathBuf::from(kubeconfig),
+                    control_plane: None,
+                },
+                dir,
+                access_log: None,
+            };
+            cluster.reset(scenarios);
+            return cluster;
+        }
+        if control_plane::selected() {
+            let audit = options
+                .access_log
+                .is_some()
+                .then(|| dir.path().join("audit.log"));
+            let started = ControlPlane::start(dir.path(), &options.manifests, audit.as_deref());
+            let mut cluster = Cluster {
+                backend: Backend::Real {
+                    kubeconfig: started.kubeconfig().to_owned(),
+                    control_plane: Some(started),
+                },
+                dir,
+                access_log: None,
+            };
+            cluster.wait_for_rollouts();
+            for path in &options.manifests {
+                let yaml = std::fs::read_to_string(path).expect("the scenario is readable");
+                cluster.serve_script_logs(&yaml);
+            }
+            cluster.access_log = audit.map(|path| AccessLog::Audit {
+                skip: control_plane::audit_lines(&path),
+                path,
+            });
+            return cluster;
+        }
+        let access_log = options.access_log.clone().map(AccessLog::Simulated);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -66,6 +113,33 @@ impl Cluster {
         Cluster {
             backend: Backend::Simulated(Box::new(fake)),
             dir,
+            access_log,
+        }
+    }
+
+    /// The requests made since the scenario was ready, one tab-separated line each (method, path
+    /// and query, status, user, milliseconds), from the simulator's access log or the real API
+    /// server's audit log; the control plane's own components are left out.
+    #[track_caller]
+    pub fn access_log(&self) -> String {
+        match self
+            .access_log
+            .as_ref()
+            .expect("the test asked for an access log")
+        {
+            AccessLog::Simulated(path) => std::fs::read_to_string(path).expect("the access log"),
+            AccessLog::Audit { path, skip } => control_plane::audit_as_access_log(path, *skip),
+        }
+    }
+
+    /// True where the image-tag conventions hold (`missing-` and `*.invalid` never pull, `crash-`
+    /// crash-loops, `unready-` never becomes Ready, Job scripts end with their `exit N`): on the
+    /// simulator, and on a control plane started by the tests, whose kwok Stages reproduce them.
+    /// Not on an existing cluster, which pulls real images. The admin is the user `admin` there too.
+    pub fn conventions(&self) -> bool {
+        match &self.backend {
+            Backend::Simulated(_) => true,
+            Backend::Real { control_plane, .. } => control_plane.is_some(),
         }
     }
 
@@ -78,7 +152,7 @@ impl Cluster {
     pub fn kubeconfig(&self) -> &Path {
         match &self.backend {
             Backend::Simulated(fake) => fake.kubeconfig_path(),
-            Backend::Real(path) => path,
+            Backend::Real { kubeconfig, .. } => kubeconfig,
         }
     }
 
@@ -103,6 +177,11 @@ impl Cluster {
             let applied = self.kubectl(&["apply", "-f", &path]);
             assert_eq!(applied.code, 0, "{}", applied.render());
         }
+        self.wait_for_rollouts();
+    }
+
+    /// Waits until the scenario workloads have rolled out (on a real cluster).
+    fn wait_for_rollouts(&self) {
         for namespace in ["shop", "billing", "default"] {
             for kind in ["deployment", "statefulset", "daemonset"] {
                 self.kubectl(&["rollout", "status", "-n", namespace, kind, "--timeout=180s"]);
@@ -115,7 +194,7 @@ impl Cluster {
     pub fn fake(&self) -> Option<&FakeCluster> {
         match &self.backend {
             Backend::Simulated(fake) => Some(fake),
-            Backend::Real(_) => None,
+            Backend::Real { .. } => None,
         }
     }
 
@@ -128,16 +207,41 @@ impl Cluster {
 
     /// Runs the real kubectl against this cluster.
     pub fn kubectl(&self, args: &[&str]) -> Run {
-        let mut cmd = assert_cmd::Command::new("kubectl");
+        let mut cmd = assert_cmd::Command::new(kubectl_program());
         cmd.env("KUBECONFIG", self.kubeconfig())
             .env("KUBECACHEDIR", self.dir.path().join("kubectl-cache"));
         run_with(cmd, args, None)
     }
 
+    /// On a control plane started by the tests: makes kwok serve the `echo` lines of the Jobs'
+    /// scripts in `yaml` as their containers' logs, since kwok runs no commands. Elsewhere the
+    /// containers' own output is the log.
+    fn serve_script_logs(&self, yaml: &str) {
+        if !matches!(
+            &self.backend,
+            Backend::Real {
+                control_plane: Some(_),
+                ..
+            }
+        ) {
+            return;
+        }
+        for (namespace, container, lines) in control_plane::script_logs(yaml) {
+            let object =
+                control_plane::cluster_logs(self.dir.path(), &namespace, &container, &lines);
+            let mut cmd = assert_cmd::Command::new(kubectl_program());
+            cmd.env("KUBECONFIG", self.kubeconfig())
+                .env("KUBECACHEDIR", self.dir.path().join("kubectl-cache"));
+            let res = run_with(cmd, &["apply", "-f", "-"], Some(&object));
+            assert_eq!(res.code, 0, "kwok ClusterLogs: {}", res.render());
+        }
+    }
+
     /// `kubectl apply -f -` of a YAML text, as the admin.
     #[track_caller]
     pub fn apply(&self, yaml: &str) {
-        let mut cmd = assert_cmd::Command::new("kubectl");
+        self.serve_script_logs(yaml);
+        let mut cmd = assert_cmd::Command::new(kubectl_program());
         cmd.env("KUBECONFIG", self.kubeconfig())
             .env("KUBECACHEDIR", self.dir.path().join("kubectl-cache"));
         let res = run_with(cmd, &["apply", "-f", "-"], Some(yaml));
@@ -146,7 +250,7 @@ impl Cluster {
 
     /// Runs kubectl with another kubeconfig (another identity).
     pub fn kubectl_as(&self, kubeconfig: &Path, args: &[&str]) -> Run {
-        let mut cmd = assert_cmd::Command::new("kubectl");
+        let mut cmd = assert_cmd::Command::new(kubectl_program());
         cmd.env("KUBECONFIG", kubeconfig)
             .env("KUBECACHEDIR", self.dir.path().join("kubectl-cache-as"));
         run_with(cmd, args, None)

@@ -220,8 +220,12 @@ fn run_once(scenario: &Scenario, faults: Option<u64>) -> Measured {
 }
 
 fn same_ending_under_faults(scenario: &Scenario) {
-    if std::env::var_os(crate::cluster::REAL_CLUSTER).is_some() {
-        eprintln!("skipped on a real cluster: faults are injected by the simulator");
+    if std::env::var_os(crate::cluster::REAL_CLUSTER).is_some() || crate::control_plane::selected()
+    {
+        crate::support::skip(
+            scenario.name,
+            "API faults (500s, 429s, ended watches, 410s) are injected by the simulator",
+        );
         return;
     }
     let Measured {

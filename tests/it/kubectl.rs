@@ -38,7 +38,7 @@ spec:
   template:
     spec:
       restartPolicy: Never
-      containers: [{name: run, image: busybox:1.36, command: [sh, -c, 'echo failing; exit 3']}]
+      containers: [{name: fail, image: busybox:1.36, command: [sh, -c, 'echo failing; exit 3']}]
 ";
 
 #[track_caller]
@@ -220,25 +220,48 @@ fn rollout_status_reports_an_exceeded_progress_deadline() {
 fn jobs_logs_and_waits() {
     let cluster = Cluster::start(&[]);
     cluster.apply(APP);
-    // As against a real API server, a container still being created has no log yet (400).
-    let mut follow = String::new();
-    for _ in 0..100 {
-        let res = cluster.kubectl(&["logs", "-f", "-n", "proof", "job/good"]);
-        if res.code == 0 {
-            follow = res.stdout;
-            break;
-        }
-        assert!(
-            res.stderr.contains("is waiting to start"),
-            "{}",
-            res.render()
+    if crate::control_plane::selected() {
+        // kwok serves a log file and never ends a follow: read the log once the Job is done.
+        crate::support::skip(
+            "kubectl::jobs_logs_and_waits (the `logs -f` part)",
+            "kwok's log server never ends a follow; `kubectl logs` without -f is checked instead",
         );
-        std::thread::sleep(std::time::Duration::from_millis(50));
+        ok(
+            &cluster,
+            &[
+                "wait",
+                "-n",
+                "proof",
+                "--for=condition=complete",
+                "job/good",
+                "--timeout=30s",
+            ],
+        );
+        assert_eq!(
+            ok(&cluster, &["logs", "-n", "proof", "job/good"]),
+            "one\ntwo\n"
+        );
+    } else {
+        // As against a real API server, a container still being created has no log yet (400).
+        let mut follow = String::new();
+        for _ in 0..100 {
+            let res = cluster.kubectl(&["logs", "-f", "-n", "proof", "job/good"]);
+            if res.code == 0 {
+                follow = res.stdout;
+                break;
+            }
+            assert!(
+                res.stderr.contains("is waiting to start"),
+                "{}",
+                res.render()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert_eq!(
+            follow, "one\ntwo\n",
+            "logs -f streams until the container ends"
+        );
     }
-    assert_eq!(
-        follow, "one\ntwo\n",
-        "logs -f streams until the container ends"
-    );
     let done = ok(
         &cluster,
         &[
@@ -279,7 +302,11 @@ fn jobs_logs_and_waits() {
         &cluster,
         &["delete", "-n", "proof", "job/good", "--cascade=foreground"],
     );
-    assert_eq!(deleted.trim(), "job.batch \"good\" deleted");
+    // kubectl 1.34 adds " from proof namespace".
+    assert!(
+        deleted.starts_with("job.batch \"good\" deleted"),
+        "{deleted}"
+    );
     let pods = cluster.get(&[
         "-n",
         "proof",

@@ -111,7 +111,7 @@ fn two_runs_started_at_once_update_one_after_the_other() {
 
     // Every write to a workload or a Job happens while one run holds the Lease, and the two
     // holds do not overlap: create (201) ... delete, twice, in sequence.
-    let text = std::fs::read_to_string(&log).expect("the access log");
+    let text = cluster.access_log();
     let mut held = false;
     let mut holds = 0;
     let mut writes_per_hold = Vec::new();
@@ -294,7 +294,7 @@ fn a_rerun_after_success_writes_nothing_and_runs_no_migration_again() {
     let first = cluster.update(&args);
     assert_eq!(first.code, 0, "{}", first.render());
     assert_eq!(report(&first)["result"], "succeeded");
-    let seen = std::fs::read_to_string(&log).unwrap().lines().count();
+    let seen = cluster.access_log().lines().count();
     let again = cluster.update(&args);
     assert_eq!(again.code, 0, "{}", again.render());
     let again = report(&again);
@@ -302,7 +302,7 @@ fn a_rerun_after_success_writes_nothing_and_runs_no_migration_again() {
     for migration in again["migrations"].as_array().unwrap() {
         assert_eq!(migration["status"], "reused", "{migration}");
     }
-    let text = std::fs::read_to_string(&log).unwrap();
+    let text = cluster.access_log();
     let writes: Vec<&str> = text
         .lines()
         .skip(seen)

@@ -5,6 +5,7 @@ mod bench;
 mod catalogue;
 mod ci;
 mod cluster;
+mod control_plane;
 mod faults;
 mod generated;
 mod kubectl;

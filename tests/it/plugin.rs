@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::cluster::{Cluster, report};
-use crate::support::{Run, repo_root, run_with};
+use crate::support::{Run, kubectl_program, repo_root, run_with};
 
 /// A PATH holding only the plugin (both names, linked to the built binary) and kubectl.
 struct Plugin {
@@ -29,10 +29,7 @@ impl Plugin {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let binary = assert_cmd::cargo::cargo_bin("kubectl-update");
         std::os::unix::fs::symlink(&binary, dir.path().join("kubectl-update")).expect("a symlink");
-        let kubectl = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-            .map(|it| it.join("kubectl"))
-            .find(|it| it.is_file())
-            .expect("kubectl is on PATH");
+        let kubectl = kubectl_program();
         Plugin { dir, kubectl }
     }
 

@@ -532,3 +532,59 @@ fn resource_names_and_cluster_wide_variants_work() {
     assert_eq!(res.code, 0, "-A with the ClusterRole: {}", res.render());
     assert_eq!(report(&res)["result"], "succeeded");
 }
+
+#[test]
+fn the_ci_token_reports_its_expiry_and_dies_with_its_secret() {
+    let cluster = Cluster::start(&["shop.yaml"]);
+    let rbac = cluster.update(&["rbac", "-n", "shop"]);
+    assert_eq!(rbac.code, 0, "{}", rbac.render());
+    cluster.apply(&rbac.stdout);
+    let minted = cluster.update(&["kubeconfig", "-n", "shop", "--duration", "2h"]);
+    assert_eq!(minted.code, 0, "{}", minted.render());
+    assert!(
+        minted
+            .stderr
+            .contains("system:serviceaccount:shop:kubectl-update: it expires at ")
+            && minted.stderr.contains("(in 2h)"),
+        "the granted expiry is reported: {}",
+        minted.stderr
+    );
+    assert!(
+        !minted.stdout.contains("insecure-skip-tls-verify"),
+        "never unless asked: {}",
+        minted.stdout
+    );
+    let secret = minted
+        .stderr
+        .split("kubectl delete secret ")
+        .nth(1)
+        .and_then(|it| it.split_whitespace().next())
+        .unwrap_or_else(|| panic!("a revocation command: {}", minted.stderr))
+        .to_owned();
+    let kubeconfig = cluster.path("ci-kubeconfig");
+    std::fs::write(&kubeconfig, &minted.stdout).unwrap();
+    let whoami = [
+        "auth",
+        "whoami",
+        "-o",
+        "jsonpath={.status.userInfo.username}",
+    ];
+    let before = cluster.kubectl_as(&kubeconfig, &whoami);
+    assert_eq!(before.code, 0, "{}", before.render());
+    let deleted = cluster.kubectl(&["delete", "secret", &secret, "-n", "shop"]);
+    assert_eq!(deleted.code, 0, "{}", deleted.render());
+    // The API server's token authenticator reads Secrets through its cache: give it a moment.
+    let started = std::time::Instant::now();
+    loop {
+        let after = cluster.kubectl_as(&kubeconfig, &whoami);
+        if after.code != 0 {
+            assert!(after.stderr.contains("Unauthorized"), "{}", after.render());
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the token still works 30 s after its Secret was deleted"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}

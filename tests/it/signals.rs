@@ -213,8 +213,11 @@ fn start_stuck_rollout(cluster: &Cluster, extra: &[&str]) -> Child {
 #[test]
 fn sigint_during_the_rollout_rolls_back_what_the_run_patched() {
     let cluster = Cluster::start(&["shop.yaml"]);
-    if !cluster.simulated() {
-        eprintln!("skipped on a real cluster: needs the simulator's never-ready `unready-` images");
+    if !cluster.conventions() {
+        crate::support::skip(
+            "sigint_during_the_rollout_rolls_back_what_the_run_patched",
+            "needs never-ready `unready-` images",
+        );
         return;
     }
     let child = start_stuck_rollout(&cluster, &[]);
@@ -244,8 +247,11 @@ fn sigint_during_the_rollout_rolls_back_what_the_run_patched() {
 #[test]
 fn sigint_with_no_rollback_leaves_the_patched_workloads() {
     let cluster = Cluster::start(&["shop.yaml"]);
-    if !cluster.simulated() {
-        eprintln!("skipped on a real cluster: needs the simulator's never-ready `unready-` images");
+    if !cluster.conventions() {
+        crate::support::skip(
+            "sigint_with_no_rollback_leaves_the_patched_workloads",
+            "needs never-ready `unready-` images",
+        );
         return;
     }
     let child = start_stuck_rollout(&cluster, &["--no-rollback"]);
@@ -270,8 +276,11 @@ fn sigint_with_no_rollback_leaves_the_patched_workloads() {
 #[test]
 fn a_second_signal_exits_at_once_saying_how_to_finish() {
     let cluster = Cluster::start(&["shop.yaml"]);
-    if !cluster.simulated() {
-        eprintln!("skipped on a real cluster: needs the simulator's never-ready `unready-` images");
+    if !cluster.conventions() {
+        crate::support::skip(
+            "a_second_signal_exits_at_once_saying_how_to_finish",
+            "needs never-ready `unready-` images",
+        );
         return;
     }
     let child = start_stuck_rollout(&cluster, &[]);

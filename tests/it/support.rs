@@ -82,3 +82,31 @@ pub fn ensure_file_contents(path: &Path, contents: &str) -> bool {
     }
     false
 }
+
+/// The kubectl the tests use as a witness: the one built with the control plane when that backend
+/// is selected (so client and server are the same release), else the first `kubectl` on PATH.
+pub fn kubectl_program() -> PathBuf {
+    if crate::control_plane::selected() {
+        return crate::control_plane::bin_dir().join("kubectl");
+    }
+    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|it| it.join("kubectl"))
+        .find(|it| it.is_file())
+        .expect("kubectl is on PATH")
+}
+
+/// Says, where the test output shows it even when captured, that a test did not run its checks on
+/// this backend and why. Every such case is listed in the README ("Backends").
+pub fn skip(test: &str, reason: &str) {
+    use std::io::Write;
+    let backend = if crate::control_plane::selected() {
+        "the real control plane"
+    } else {
+        "this cluster"
+    };
+    // Written to the process's stderr directly: libtest captures only `eprintln!`.
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "SKIPPED {test} on {backend}: {reason}"
+    );
+}

@@ -63,6 +63,9 @@ struct TokenEntry {
     /// Unix seconds.
     expires: Option<i64>,
     service_account: Option<(String, String, String)>,
+    /// The object the token is bound to (plural, namespace, name, uid): deleting it revokes the
+    /// token, as kube-apiserver's service-account authenticator does.
+    bound: Option<(String, String, String, String)>,
 }
 
 /// The token table.
@@ -86,6 +89,7 @@ impl Authenticator {
                 user,
                 expires: None,
                 service_account: None,
+                bound: None,
             },
         );
     }
@@ -101,6 +105,12 @@ impl Authenticator {
         if let Some((ns, name, uid)) = &entry.service_account {
             let sa = storage.get(resources::by_plural("serviceaccounts")?, ns, name)?;
             if sa.pointer("/metadata/uid").and_then(Value::as_str) != Some(uid.as_str()) {
+                return None;
+            }
+        }
+        if let Some((plural, ns, name, uid)) = &entry.bound {
+            let object = storage.get(resources::by_plural(plural)?, ns, name)?;
+            if object.pointer("/metadata/uid").and_then(Value::as_str) != Some(uid.as_str()) {
                 return None;
             }
         }
@@ -153,12 +163,20 @@ impl Authenticator {
                     name.to_string(),
                     sa_uid.to_string(),
                 )),
+                bound: None,
             },
         );
         let expiry = jiff::Timestamp::from_second(exp)
             .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
             .unwrap_or_default();
         (token, expiry)
+    }
+
+    /// Binds an issued token to an object (plural, namespace, name, uid).
+    pub fn bind(&mut self, token: &str, bound: (String, String, String, String)) {
+        if let Some(entry) = self.tokens.get_mut(token) {
+            entry.bound = Some(bound);
+        }
     }
 }
 

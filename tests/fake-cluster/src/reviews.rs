@@ -234,16 +234,75 @@ pub fn token_request(ctx: &Context<'_>, object: Value) -> Result<Response<Body>,
         })
         .filter(|a| !a.is_empty())
         .unwrap_or_else(|| vec!["https://kubernetes.default.svc.cluster.local".to_string()]);
+    let bound = bound_object(ctx, spec.get("boundObjectRef"))?;
     if api_dry_run(ctx)? {
         return Ok(token_response(ns, name, &audiences, seconds, spec, "", ""));
     }
-    let (token, expiry) = ctx
-        .state
-        .authenticator()
-        .issue_service_account_token(ns, name, &sa_uid, &audiences, seconds);
+    let (token, expiry) = {
+        let mut authenticator = ctx.state.authenticator();
+        let (token, expiry) =
+            authenticator.issue_service_account_token(ns, name, &sa_uid, &audiences, seconds);
+        if let Some(bound) = bound {
+            authenticator.bind(&token, bound);
+        }
+        (token, expiry)
+    };
     Ok(token_response(
         ns, name, &audiences, seconds, spec, &token, &expiry,
     ))
+}
+
+/// The object a TokenRequest binds its token to (a Secret or a Pod of the namespace), checked as
+/// kube-apiserver does: it must exist, and a given uid must be its uid.
+fn bound_object(
+    ctx: &Context<'_>,
+    reference: Option<&Value>,
+) -> Result<Option<(String, String, String, String)>, ApiError> {
+    let Some(reference) = reference.filter(|it| !it.is_null()) else {
+        return Ok(None);
+    };
+    let kind = reference["kind"].as_str().unwrap_or_default();
+    let name = reference["name"].as_str().unwrap_or_default();
+    let plural = match (reference["apiVersion"].as_str().unwrap_or_default(), kind) {
+        ("v1", "Secret") => "secrets",
+        ("v1", "Pod") => "pods",
+        (api_version, _) => {
+            let group_version = if api_version.contains('/') {
+                api_version.to_owned()
+            } else {
+                format!("/{api_version}")
+            };
+            return Err(ApiError::bad_request(format!(
+                "cannot bind token to object of type {group_version}, Kind={kind}"
+            )));
+        }
+    };
+    let def = resources::by_plural(plural).expect("a core resource");
+    let ns = &ctx.req.namespace;
+    let uid = {
+        let storage = ctx.state.storage();
+        let object = storage
+            .get(def, ns, name)
+            .ok_or_else(|| ApiError::not_found(def, name))?;
+        object
+            .pointer("/metadata/uid")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    if let Some(given) = reference["uid"].as_str().filter(|it| !it.is_empty())
+        && given != uid
+    {
+        return Err(ApiError {
+            code: 409,
+            reason: "Conflict",
+            message: format!(
+                "Operation cannot be fulfilled on {kind} \"{name}\": the UID in the bound object reference ({given}) does not match the UID in record. The object might have been deleted and then recreated"
+            ),
+            details: Some(json!({"name": name, "kind": kind})),
+        });
+    }
+    Ok(Some((plural.to_owned(), ns.clone(), name.to_owned(), uid)))
 }
 
 fn api_dry_run(ctx: &Context<'_>) -> Result<bool, ApiError> {

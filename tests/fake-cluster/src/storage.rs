@@ -367,6 +367,9 @@ impl Storage {
         } else {
             m.remove("generation");
         }
+        if def.plural == "daemonsets" {
+            set_template_generation(m, 1);
+        }
         let ns = meta(&object, "namespace");
         let name = meta(&object, "name");
         if def.namespaced && !self.namespace_exists(&ns) {
@@ -540,6 +543,17 @@ impl Storage {
                 .unwrap_or(0)
                 + 1;
             meta_mut(&mut object).insert("generation".into(), json!(g));
+        }
+        if mode == WriteMode::Main && def.plural == "daemonsets" {
+            // The apps/v1 face of the internal spec.templateGeneration: moves with the pod template.
+            let before = old
+                .pointer("/metadata/annotations")
+                .and_then(|it| it.get(TEMPLATE_GENERATION))
+                .and_then(Value::as_str)
+                .and_then(|it| it.parse::<i64>().ok())
+                .unwrap_or(1);
+            let changed = old.pointer("/spec/template") != object.pointer("/spec/template");
+            set_template_generation(meta_mut(&mut object), before + i64::from(changed));
         }
         if mode == WriteMode::Main {
             let causes = validation::validate(def, &object, Some(&old));
@@ -829,6 +843,16 @@ impl Storage {
             object: gone,
             pending: false,
         }
+    }
+}
+
+/// The annotation kube-apiserver keeps on every apps/v1 DaemonSet: its pod template's generation.
+const TEMPLATE_GENERATION: &str = "deprecated.daemonset.template.generation";
+
+fn set_template_generation(metadata: &mut serde_json::Map<String, Value>, generation: i64) {
+    let annotations = metadata.entry("annotations").or_insert_with(|| json!({}));
+    if let Some(annotations) = annotations.as_object_mut() {
+        annotations.insert(TEMPLATE_GENERATION.into(), json!(generation.to_string()));
     }
 }
 
