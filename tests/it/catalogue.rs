@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use tempfile::TempDir;
+
 use crate::cluster::Cluster;
 use crate::support::{command, run_with};
 
@@ -61,6 +63,76 @@ spec:
     spec:
       containers: [{name: app, image: busybox:1.36}]
 ";
+
+/// The admin kubeconfig of a real cluster with its user's credentials replaced by `token`, and
+/// `shop` as its namespace.
+fn real_token_kubeconfig(cluster: &Cluster, dir: &TempDir, name: &str, token: &str) -> PathBuf {
+    let text = std::fs::read_to_string(cluster.kubeconfig()).expect("the admin kubeconfig");
+    let mut config: serde_json::Value = serde_saphyr::from_str(&text).expect("a kubeconfig");
+    for user in config["users"].as_array_mut().expect("users") {
+        user["user"] = serde_json::json!({"token": token});
+    }
+    for context in config["contexts"].as_array_mut().expect("contexts") {
+        context["context"]["namespace"] = serde_json::json!("shop");
+    }
+    let path = dir.path().join(name);
+    std::fs::write(&path, serde_saphyr::to_string(&config).unwrap()).unwrap();
+    path
+}
+
+/// A kubeconfig for a new ServiceAccount of `shop`, bound to a ClusterRole if given.
+fn service_account_kubeconfig(
+    cluster: &Cluster,
+    dir: &TempDir,
+    name: &str,
+    cluster_role: Option<&str>,
+) -> PathBuf {
+    let created = cluster.kubectl(&["create", "serviceaccount", name, "-n", "shop"]);
+    assert_eq!(created.code, 0, "{}", created.render());
+    if let Some(role) = cluster_role {
+        let granted = cluster.kubectl(&[
+            "create",
+            "rolebinding",
+            name,
+            "-n",
+            "shop",
+            &format!("--clusterrole={role}"),
+            &format!("--serviceaccount=shop:{name}"),
+        ]);
+        assert_eq!(granted.code, 0, "{}", granted.render());
+    }
+    let token = cluster.kubectl(&["create", "token", name, "-n", "shop"]);
+    assert_eq!(token.code, 0, "{}", token.render());
+    real_token_kubeconfig(cluster, dir, &format!("kc-{name}"), token.stdout.trim())
+}
+
+/// A kubeconfig whose token was bound to a Secret that is gone, once the API server refuses it.
+fn revoked_token_kubeconfig(cluster: &Cluster, dir: &TempDir) -> PathBuf {
+    let secret = cluster.kubectl(&["create", "secret", "generic", "revokes", "-n", "shop"]);
+    assert_eq!(secret.code, 0, "{}", secret.render());
+    let token = cluster.kubectl(&[
+        "create",
+        "token",
+        "default",
+        "-n",
+        "shop",
+        "--bound-object-kind=Secret",
+        "--bound-object-name=revokes",
+    ]);
+    assert_eq!(token.code, 0, "{}", token.render());
+    let path = real_token_kubeconfig(cluster, dir, "kc-expired", token.stdout.trim());
+    let deleted = cluster.kubectl(&["delete", "secret", "revokes", "-n", "shop"]);
+    assert_eq!(deleted.code, 0, "{}", deleted.render());
+    let started = Instant::now();
+    while cluster.kubectl_as(&path, &["auth", "whoami"]).code == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the token outlived its Secret"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    path
+}
 
 /// The resourceVersion of every object a run could write (not the control plane's own: a real
 /// one renews its Leases in kube-system and kube-node-lease all the time).
@@ -184,17 +256,6 @@ users: [{name: x, user: {token: abc}}]
             .expect("a token");
         let nobody = fake.mint_token("nobody", &[]);
         let viewer = fake.mint_token("viewer", &[]);
-        (
-            token_kubeconfig("kc-wrong", "not-a-token"),
-            token_kubeconfig("kc-expired", &expired),
-            token_kubeconfig("kc-nobody", &nobody),
-            token_kubeconfig("kc-viewer", &viewer),
-        )
-    } else {
-        let none = PathBuf::new();
-        (none.clone(), none.clone(), none.clone(), none)
-    };
-    if simulated {
         let granted = cluster.kubectl(&[
             "create",
             "rolebinding",
@@ -205,7 +266,22 @@ users: [{name: x, user: {token: abc}}]
             "--user=viewer",
         ]);
         assert_eq!(granted.code, 0, "{}", granted.render());
-    }
+        (
+            token_kubeconfig("kc-wrong", "not-a-token"),
+            token_kubeconfig("kc-expired", &expired),
+            token_kubeconfig("kc-nobody", &nobody),
+            token_kubeconfig("kc-viewer", &viewer),
+        )
+    } else {
+        // A real API server mints no token shorter than 10 minutes: a revoked one (its bound
+        // Secret deleted) is refused the same way as an expired one.
+        (
+            real_token_kubeconfig(&cluster, &dir, "kc-wrong", "not-a-token"),
+            revoked_token_kubeconfig(&cluster, &dir),
+            service_account_kubeconfig(&cluster, &dir, "nobody", None),
+            service_account_kubeconfig(&cluster, &dir, "viewer", Some("view")),
+        )
+    };
     // A malformed annotation in the cluster, on an object using the image.
     let broken = file(
         "broken.yaml",
@@ -552,7 +628,7 @@ spec:
             "deployments/web in namespace broken: annotation kubectl-update.io/classifier=\"stable; canary\" is malformed",
         ),
     ];
-    if simulated {
+    {
         cases.extend([
             with_kubeconfig(
                 live(
