@@ -6,6 +6,7 @@ mod catalogue;
 mod ci;
 mod cluster;
 mod control_plane;
+mod escapes;
 mod faults;
 mod generated;
 mod kubectl;
