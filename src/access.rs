@@ -1,5 +1,6 @@
 //! The API calls kubectl-update makes, as one table, and the preflight that checks them with access
-//! reviews before any write. The RBAC generator reads the same table, so the two cannot drift.
+//! reviews before any write. The RBAC generator, and the admission policy's list of the writes the
+//! token may make, read the same table, so none of them can drift. Never writes anything itself.
 
 use std::collections::BTreeSet;
 

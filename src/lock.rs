@@ -28,6 +28,11 @@ use crate::signals::{self, Interrupt};
 
 /// How long a Lease stays valid without renewal.
 pub const LEASE_SECONDS: i32 = 30;
+/// How far this machine's clock may be behind a holder's: a renewal further in the future is not
+/// believed, so a Lease written with a far-future `renewTime` (or `acquireTime`) expires like any
+/// other instead of blocking every run. The admission policy bounds `leaseDurationSeconds` by
+/// [`LEASE_SECONDS`]; it cannot bound times, as CEL in admission has no clock.
+const MAX_CLOCK_AHEAD: f64 = 60.0;
 /// How often the holder renews.
 const RENEW_EVERY: Duration = Duration::from_secs(10);
 /// How often a waiting run looks again.
@@ -106,6 +111,9 @@ fn valid_until(lease: &Lease) -> Option<f64> {
         .as_ref()
         .or(spec.acquire_time.as_ref())
         .map_or(0.0, |it| it.0.as_millisecond() as f64 / 1000.0);
+    if renewed > now_seconds() + MAX_CLOCK_AHEAD {
+        return Some(0.0);
+    }
     let duration = f64::from(spec.lease_duration_seconds.unwrap_or(LEASE_SECONDS));
     Some(renewed + duration)
 }
@@ -397,6 +405,20 @@ mod tests {
         lease.spec.as_mut().unwrap().renew_time =
             Some(MicroTime(Timestamp::from_second(1_000).unwrap()));
         assert!(valid_until(&lease).unwrap() < now_seconds());
+        lease.spec.as_mut().unwrap().renew_time = Some(MicroTime(
+            Timestamp::from_second(Timestamp::now().as_second() + 86_400).unwrap(),
+        ));
+        assert!(
+            valid_until(&lease).unwrap() < now_seconds(),
+            "a renewal a day ahead is not believed"
+        );
+        lease.spec.as_mut().unwrap().renew_time = Some(MicroTime(
+            Timestamp::from_second(Timestamp::now().as_second() + 20).unwrap(),
+        ));
+        assert!(
+            valid_until(&lease).unwrap() > now_seconds() + 40.0,
+            "a clock a little ahead is"
+        );
         lease.spec.as_mut().unwrap().holder_identity = Some(String::new());
         assert_eq!(valid_until(&lease), None);
     }

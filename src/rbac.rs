@@ -1,6 +1,8 @@
 //! `kubectl update rbac`: the least-privilege RBAC for a CI token, generated from the same call
-//! table (`access::TABLE`) that preflight checks, so the Role and the tool cannot drift. Pure: builds
-//! the objects; `output` prints them.
+//! table (`access::TABLE`) that preflight checks, so the Role and the tool cannot drift. RBAC only
+//! adds: it cannot say which fields a patch changes, and a ClusterRole (`--cluster-wide`) grants in
+//! kube-system too; the admission policies of `policy` take care of both. Pure: builds the objects;
+//! `output` prints them; never grants in a protected namespace (`grant` refuses them).
 
 use std::collections::BTreeMap;
 

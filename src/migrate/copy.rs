@@ -1,5 +1,6 @@
 //! Building the migration Job from its template: a copy with the new image, a deterministic name (a
-//! retried CI job finds the copy it made before), and nothing the Job controller generated. Pure.
+//! retried CI job finds the copy it made before), and nothing the Job controller generated; and
+//! telling whether a Job found under that name is that copy. Pure: never contacts the cluster.
 
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -16,8 +17,8 @@ pub const ORDER: &str = "kubectl-update.io/order";
 /// How long finished copies are kept when the template says nothing (one day).
 const DEFAULT_TTL_SECONDS: i64 = 86_400;
 
-/// Labels the Job controller generates; a copy must not carry the template's.
-const CONTROLLER_LABELS: [&str; 4] = [
+/// Labels the API server generates for a Job (and its pods); a copy must not carry the template's.
+pub const CONTROLLER_LABELS: [&str; 4] = [
     "controller-uid",
     "job-name",
     "batch.kubernetes.io/controller-uid",
@@ -114,6 +115,68 @@ pub fn job(template: &Value, migration: &MigrationPlan) -> Value {
     res
 }
 
+/// Where `existing` (a Job as the API server stores it) differs from the copy [`job`] makes of
+/// `template` for `migration`, as a path like `spec.template.spec.containers[0].image`; `None` when
+/// it is that copy. What the server adds to every Job is left out: its generated selector and
+/// labels, `manualSelector: false`, status and bookkeeping metadata. A Job of the right name that
+/// someone else made (another image, an edited template, a different command) is not reused.
+pub fn difference(existing: &Value, template: &Value, migration: &MigrationPlan) -> Option<String> {
+    let expected = job(template, migration);
+    let comparable = |job: &Value| {
+        let labels = strip(job.pointer("/metadata/labels"), &CONTROLLER_LABELS);
+        let annotations = strip(job.pointer("/metadata/annotations"), &[]);
+        let mut spec = job.get("spec").cloned().unwrap_or_else(|| json!({}));
+        if let Some(spec) = spec.as_object_mut() {
+            spec.remove("selector");
+            if spec.get("manualSelector") == Some(&Value::Bool(false)) {
+                spec.remove("manualSelector");
+            }
+        }
+        if let Some(pod_metadata) = spec
+            .pointer_mut("/template/metadata")
+            .and_then(Value::as_object_mut)
+        {
+            let pod_labels = strip(pod_metadata.get("labels"), &CONTROLLER_LABELS);
+            pod_metadata.insert("labels".to_owned(), Value::Object(pod_labels));
+        }
+        json!({"metadata": {"labels": labels, "annotations": annotations}, "spec": spec})
+    };
+    first_difference("", &comparable(&expected), &comparable(existing))
+}
+
+/// The path of the first place where two JSON values differ (maps key by key, lists item by item).
+fn first_difference(path: &str, expected: &Value, actual: &Value) -> Option<String> {
+    match (expected, actual) {
+        (Value::Object(expected), Value::Object(actual)) => {
+            let mut keys: Vec<&String> = expected.keys().chain(actual.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            keys.into_iter().find_map(|key| {
+                let path = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                match (expected.get(key), actual.get(key)) {
+                    (Some(expected), Some(actual)) => first_difference(&path, expected, actual),
+                    _ => Some(path),
+                }
+            })
+        }
+        (Value::Array(expected), Value::Array(actual)) if expected.len() == actual.len() => {
+            expected
+                .iter()
+                .zip(actual)
+                .enumerate()
+                .find_map(|(idx, (expected, actual))| {
+                    first_difference(&format!("{path}[{idx}]"), expected, actual)
+                })
+        }
+        _ if expected == actual => None,
+        _ => Some(path.to_owned()),
+    }
+}
+
 fn strip(map: Option<&Value>, keys: &[&str]) -> Map<String, Value> {
     let mut res = map.and_then(Value::as_object).cloned().unwrap_or_default();
     for key in keys {
@@ -197,6 +260,113 @@ mod tests {
         assert_eq!(
             job["spec"]["template"]["spec"]["containers"][0]["image"],
             "acme/app:2"
+        );
+    }
+
+    fn migration_to(image: &str) -> MigrationPlan {
+        MigrationPlan {
+            template: ObjectId {
+                namespace: "shop".into(),
+                kind: Kind::Job,
+                name: "db-migrate".into(),
+            },
+            origin: 0,
+            image: image.into(),
+            containers: vec![ContainerChange {
+                container: "migrate".into(),
+                list: ContainerList::Containers,
+                pointer: "/spec/template/spec/containers/0/image".into(),
+                from: "acme/app:1".into(),
+                to: image.into(),
+            }],
+        }
+    }
+
+    fn stored_template() -> Value {
+        json!({"apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"name": "db-migrate", "namespace": "shop", "uid": "u1", "resourceVersion": "7",
+                "labels": {"app": "shop", "job-name": "db-migrate", "controller-uid": "u1",
+                    "batch.kubernetes.io/job-name": "db-migrate", "batch.kubernetes.io/controller-uid": "u1"},
+                "annotations": {"kubectl-update.io/classifier": "stable", ORDER: "1",
+                    "kubectl.kubernetes.io/last-applied-configuration": "{}"}},
+            "spec": {"suspend": true, "backoffLimit": 0, "completions": 1, "parallelism": 1,
+                "manualSelector": false,
+                "selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": "u1"}},
+                "template": {"metadata": {"labels": {"app": "shop", "controller-uid": "u1", "job-name": "db-migrate",
+                        "batch.kubernetes.io/controller-uid": "u1", "batch.kubernetes.io/job-name": "db-migrate"}},
+                    "spec": {"restartPolicy": "Never", "containers": [
+                        {"name": "migrate", "image": "acme/app:1", "command": ["sh", "-c", "migrate"]}]}}},
+            "status": {"conditions": [{"type": "Suspended", "status": "True"}]}})
+    }
+
+    /// The copy as the API server stores it: generated selector and labels, bookkeeping, status.
+    fn stored(mut copy: Value) -> Value {
+        copy["metadata"]["uid"] = json!("u2");
+        copy["metadata"]["resourceVersion"] = json!("9");
+        copy["metadata"]["labels"]["batch.kubernetes.io/controller-uid"] = json!("u2");
+        copy["spec"]["manualSelector"] = json!(false);
+        copy["spec"]["selector"] =
+            json!({"matchLabels": {"batch.kubernetes.io/controller-uid": "u2"}});
+        let pod_labels = &mut copy["spec"]["template"]["metadata"]["labels"];
+        pod_labels["batch.kubernetes.io/controller-uid"] = json!("u2");
+        pod_labels["batch.kubernetes.io/job-name"] = json!("db-migrate-x");
+        pod_labels["controller-uid"] = json!("u2");
+        pod_labels["job-name"] = json!("db-migrate-x");
+        copy["status"] =
+            json!({"succeeded": 1, "conditions": [{"type": "Complete", "status": "True"}]});
+        copy
+    }
+
+    #[test]
+    fn the_copy_this_run_makes_is_recognised_as_stored() {
+        let template = stored_template();
+        let migration = migration_to("acme/app:2");
+        let existing = stored(job(&template, &migration));
+        assert_eq!(difference(&existing, &template, &migration), None);
+    }
+
+    #[test]
+    fn another_image_an_edited_template_or_a_stranger_is_not_reused() {
+        let template = stored_template();
+        let migration = migration_to("acme/app:2");
+        let pre_created = stored(job(&template, &migration_to("acme/app:evil")));
+        assert_eq!(
+            difference(&pre_created, &template, &migration).as_deref(),
+            Some("metadata.annotations.kubectl-update.io/image")
+        );
+        let mut forged = stored(job(&template, &migration));
+        forged["spec"]["template"]["spec"]["containers"][0]["command"] = json!(["sh", "-c", "id"]);
+        assert_eq!(
+            difference(&forged, &template, &migration).as_deref(),
+            Some("spec.template.spec.containers[0].command[2]")
+        );
+        let mut other_account = stored(job(&template, &migration));
+        other_account["spec"]["template"]["spec"]["serviceAccountName"] = json!("admin");
+        assert_eq!(
+            difference(&other_account, &template, &migration).as_deref(),
+            Some("spec.template.spec.serviceAccountName")
+        );
+        let mut edited = template.clone();
+        edited["spec"]["backoffLimit"] = json!(3);
+        let before_the_edit = stored(job(&template, &migration));
+        assert_eq!(
+            difference(&before_the_edit, &edited, &migration).as_deref(),
+            Some("spec.backoffLimit")
+        );
+        let mut unlabelled = stored(job(&template, &migration));
+        unlabelled["metadata"]["labels"]
+            .as_object_mut()
+            .unwrap()
+            .remove(MIGRATION_OF);
+        assert_eq!(
+            difference(&unlabelled, &template, &migration).as_deref(),
+            Some("metadata.labels.kubectl-update.io/migration-of")
+        );
+        let mut suspended = stored(job(&template, &migration));
+        suspended["spec"]["suspend"] = json!(true);
+        assert_eq!(
+            difference(&suspended, &template, &migration).as_deref(),
+            Some("spec.suspend")
         );
     }
 

@@ -1,6 +1,9 @@
 //! Migrations: run a copy of each annotated Job template with the new image before any workload
 //! changes, in `kubectl-update.io/order` groups (equal orders in parallel), streaming the pods' logs.
-//! A completed copy for the same template and image (a retried CI job) is reused, not run again.
+//! A completed copy for the same template and image (a retried CI job) is reused, not run again,
+//! and a running one is followed, but only when it is exactly the copy this run would create
+//! (`copy::difference`): a Job someone else put under that name is never reused or followed.
+//! Never changes a workload or a template.
 
 pub mod copy;
 
@@ -11,7 +14,7 @@ use std::time::{Duration, Instant};
 use futures::{AsyncBufReadExt, StreamExt, TryStreamExt};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::{DeleteParams, LogParams, PostParams};
+use kube::api::{DeleteParams, DynamicObject, LogParams, PostParams};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client};
 use serde_json::Value;
@@ -160,19 +163,20 @@ pub async fn all_reused(
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned();
-        let jobs: Api<Job> = Api::namespaced(cluster.client.clone(), &namespace);
-        let existing = retry::idempotent(|| jobs.get_opt(&name))
-            .await
-            .map_err(|err| {
-                let call = Call {
-                    verb: "get",
-                    group: "batch",
-                    resource: "jobs",
-                    namespace: Some(namespace.clone()),
-                };
-                api_failure(&err, Some(&call), &cluster.server)
-            })?;
-        if !existing.is_some_and(|job| job_state(&job) == JobState::Complete) {
+        let existing = get_job(cluster, &namespace, &name).await.map_err(|err| {
+            let call = Call {
+                verb: "get",
+                group: "batch",
+                resource: "jobs",
+                namespace: Some(namespace.clone()),
+            };
+            api_failure(&err, Some(&call), &cluster.server)
+        })?;
+        let reusable = existing.is_some_and(|(job, stored)| {
+            job_state(&job) == JobState::Complete
+                && copy::difference(&stored, &templates[&migration.origin], migration).is_none()
+        });
+        if !reusable {
             return Ok(None);
         }
         res.push(Outcome {
@@ -186,6 +190,30 @@ pub async fn all_reused(
         });
     }
     Ok(Some(res))
+}
+
+/// What to do with a Job found under the copy's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Existing {
+    /// This run's copy, completed (a retried CI job): not run again.
+    Reuse,
+    /// This run's copy, still running: followed.
+    Follow,
+    /// Failed (whoever made it): deleted and created again.
+    RunAgain,
+    /// Not the copy this run makes (where it differs): left alone, and the migration fails.
+    NotOurs(String),
+}
+
+/// A failed Job is replaced whatever it is; any other is trusted only when it is exactly this
+/// run's copy (`difference` is `None`).
+fn what_to_do(state: &JobState, difference: Option<String>) -> Existing {
+    match (state, difference) {
+        (JobState::Failed(_), _) => Existing::RunAgain,
+        (_, Some(difference)) => Existing::NotOurs(difference),
+        (JobState::Complete, None) => Existing::Reuse,
+        (JobState::Running, None) => Existing::Follow,
+    }
 }
 
 async fn run_one(
@@ -240,28 +268,60 @@ async fn run_one(
     // A create whose answer was lost is checked by reading the Job back by its name, never sent
     // blindly again.
     let create = || retry::create_checked(|| jobs.create(&params, &job), || jobs.get_opt(&name));
-    match retry::idempotent(|| jobs.get_opt(&name))
+    // A Job under the copy's name that is not the copy (another image, an edited template, made by
+    // someone else) is neither reused nor followed.
+    let not_ours = |difference: String| {
+        let reason = format!(
+            "a Job named {name} exists but is not the copy of template {} this run creates (it differs at {difference}); delete it to run the migration: kubectl delete job -n {namespace} {name}",
+            migration.template.name
+        );
+        progress.finish(&name, &format!("failed: {reason}"));
+        outcome(Status::Failed, Some(reason), Vec::new())
+    };
+    let existing = get_job(cluster, &namespace, &name)
         .await
-        .map_err(|err| fail(err, "get"))?
-    {
-        Some(existing) => match job_state(&existing) {
-            JobState::Complete => {
-                progress.finish(&name, "already completed for this image: reused");
-                return Ok(outcome(Status::Reused, None, Vec::new()));
+        .map_err(|err| fail(err, "get"))?;
+    match existing {
+        Some((existing, stored)) => {
+            let difference = copy::difference(&stored, template, migration);
+            match what_to_do(&job_state(&existing), difference) {
+                Existing::RunAgain => {
+                    progress.say(&format!(
+                        "{name}: an earlier copy failed; deleting it and running again"
+                    ));
+                    delete(&jobs, &name)
+                        .await
+                        .map_err(|err| fail(err, "delete"))?;
+                    wait_deleted(&jobs, &name).await?;
+                    create().await.map_err(|err| fail(err, "create"))?;
+                    if let Some(difference) =
+                        created_elsewhere(cluster, &namespace, &name, template, migration)
+                            .await
+                            .map_err(|err| fail(err, "get"))?
+                    {
+                        return Ok(not_ours(difference));
+                    }
+                }
+                Existing::NotOurs(difference) => return Ok(not_ours(difference)),
+                Existing::Reuse => {
+                    progress.finish(&name, "already completed for this image: reused");
+                    return Ok(outcome(Status::Reused, None, Vec::new()));
+                }
+                Existing::Follow => {
+                    progress.say(&format!("{name}: already running; following it"));
+                }
             }
-            JobState::Failed(_) => {
-                progress.say(&format!(
-                    "{name}: an earlier copy failed; deleting it and running again"
-                ));
-                delete(&jobs, &name)
+        }
+        None => {
+            create().await.map_err(|err| fail(err, "create"))?;
+            if let Some(difference) =
+                created_elsewhere(cluster, &namespace, &name, template, migration)
                     .await
-                    .map_err(|err| fail(err, "delete"))?;
-                wait_deleted(&jobs, &name).await?;
-                create().await.map_err(|err| fail(err, "create"))?;
+                    .map_err(|err| fail(err, "get"))?
+            {
+                return Ok(not_ours(difference));
             }
-            JobState::Running => progress.say(&format!("{name}: already running; following it")),
-        },
-        None => create().await.map_err(|err| fail(err, "create"))?,
+        }
     }
     signals::note(
         &format!("{namespace}/job/{name}"),
@@ -447,6 +507,42 @@ async fn wait_finished(
     }
 }
 
+/// A Job by name: typed (for its state) and as the API server stores it (to compare with the copy
+/// this run makes).
+async fn get_job(
+    cluster: &Cluster,
+    namespace: &str,
+    name: &str,
+) -> Result<Option<(Job, Value)>, kube::Error> {
+    let api: Api<DynamicObject> = Api::namespaced_with(
+        cluster.client.clone(),
+        namespace,
+        &crate::discover::api_resource(crate::workload::Kind::Job),
+    );
+    let Some(object) = retry::idempotent(|| api.get_opt(name)).await? else {
+        return Ok(None);
+    };
+    let mut stored = serde_json::to_value(&object).map_err(kube::Error::SerdeError)?;
+    stored["apiVersion"] = Value::from("batch/v1");
+    stored["kind"] = Value::from("Job");
+    let job: Job = serde_json::from_value(stored.clone()).map_err(kube::Error::SerdeError)?;
+    Ok(Some((job, stored)))
+}
+
+/// After a create: whether the Job now under the copy's name is someone else's (a create that
+/// raced with another answers AlreadyExists, which counts as created), as the difference.
+async fn created_elsewhere(
+    cluster: &Cluster,
+    namespace: &str,
+    name: &str,
+    template: &Value,
+    migration: &MigrationPlan,
+) -> Result<Option<String>, kube::Error> {
+    Ok(get_job(cluster, namespace, name)
+        .await?
+        .and_then(|(_, stored)| copy::difference(&stored, template, migration)))
+}
+
 /// Deletes a Job and its pods; gone already is fine.
 async fn delete(jobs: &Api<Job>, name: &str) -> Result<(), kube::Error> {
     let params = DeleteParams::background();
@@ -542,6 +638,73 @@ mod tests {
             json!({"metadata": {"name": "m"}, "status": {"failed": 1, "conditions": conditions}}),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn only_this_runs_own_copy_is_reused_or_followed() {
+        let differs = || Some("spec.template.spec.containers[0].image".to_owned());
+        assert_eq!(what_to_do(&JobState::Complete, None), Existing::Reuse);
+        assert_eq!(what_to_do(&JobState::Running, None), Existing::Follow);
+        assert_eq!(
+            what_to_do(&JobState::Complete, differs()),
+            Existing::NotOurs("spec.template.spec.containers[0].image".to_owned())
+        );
+        assert_eq!(
+            what_to_do(&JobState::Running, differs()),
+            Existing::NotOurs("spec.template.spec.containers[0].image".to_owned())
+        );
+        assert_eq!(
+            what_to_do(&JobState::Failed("BackoffLimitExceeded".into()), differs()),
+            Existing::RunAgain
+        );
+    }
+
+    /// A pre-created Job under the copy's name, faithful to the template but for another image of
+    /// an allowed repository (what the admission policy still lets the token create), is not
+    /// mistaken for this run's completed migration.
+    #[test]
+    fn a_pre_created_copy_for_another_image_is_not_reused() {
+        use crate::plan::ContainerChange;
+        use crate::workload::{ContainerList, Kind, ObjectId};
+        let template = json!({"apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"name": "schema", "namespace": "shop", "uid": "u1",
+                "annotations": {"kubectl-update.io/classifier": "stable"}},
+            "spec": {"suspend": true, "template": {"metadata": {"labels": {}},
+                "spec": {"restartPolicy": "Never", "containers": [{"name": "migrate", "image": "app:1"}]}}}});
+        let migration = |image: &str| MigrationPlan {
+            template: ObjectId {
+                namespace: "shop".into(),
+                kind: Kind::Job,
+                name: "schema".into(),
+            },
+            origin: 0,
+            image: image.into(),
+            containers: vec![ContainerChange {
+                container: "migrate".into(),
+                list: ContainerList::Containers,
+                pointer: "/spec/template/spec/containers/0/image".into(),
+                from: "app:1".into(),
+                to: image.into(),
+            }],
+        };
+        let mut planted = copy::job(&template, &migration("app:evil"));
+        planted["metadata"]["name"] =
+            copy::job(&template, &migration("app:2"))["metadata"]["name"].clone();
+        planted["status"] = json!({"conditions": [{"type": "Complete", "status": "True"}]});
+        let state = job_state(&serde_json::from_value(planted.clone()).unwrap());
+        let difference = copy::difference(&planted, &template, &migration("app:2"));
+        assert!(matches!(
+            what_to_do(&state, difference),
+            Existing::NotOurs(_)
+        ));
+        let own = copy::job(&template, &migration("app:2"));
+        assert_eq!(
+            what_to_do(
+                &state,
+                copy::difference(&own, &template, &migration("app:2"))
+            ),
+            Existing::Reuse
+        );
     }
 
     #[test]
