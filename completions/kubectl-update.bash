@@ -365,7 +365,7 @@ _kubectl__update() {
             return 0
             ;;
         kubectl__subcmd__update__subcmd__rbac)
-            opts="-n -c -f -o -v -h --namespace --service-account --cluster-wide --resource-names --update-classifier --classifier --filename --admission-policy --allow-repository --template --output --kubeconfig --context --request-timeout --color --verbose --help"
+            opts="-n -c -f -o -v -h --namespace --service-account --cluster-wide --resource-names --update-classifier --classifier --filename --no-admission-policy --admission-policy --allow-repository --protected-namespace --template --output --kubeconfig --context --request-timeout --color --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -404,6 +404,10 @@ _kubectl__update() {
                     return 0
                     ;;
                 --allow-repository)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --protected-namespace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

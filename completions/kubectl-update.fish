@@ -54,7 +54,7 @@ complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -s h -l help
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -s V -l version -d 'Print version'
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -f -a "completion" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -f -a "man" -d 'Print the man page (roff), e.g. `kubectl update man > kubectl-update.1`'
-complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -f -a "rbac" -d 'Print the least-privilege RBAC for a CI token: a ServiceAccount, Role and RoleBinding per namespace (apply it with `kubectl apply -f -`)'
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -f -a "rbac" -d 'Print the least-privilege RBAC for a CI token: a ServiceAccount, Role and RoleBinding per namespace, and the admission policies that let it change nothing but images (apply it with `kubectl apply -f -`)'
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -f -a "kubeconfig" -d 'Print a kubeconfig for a ServiceAccount with a freshly minted token, ready to store as a CI secret'
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -f -a "rollback" -d 'Restore the images recorded before the last update of a classifier\'s workloads'
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -74,11 +74,12 @@ always\t''
 never\t''"
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand man" -s v -l verbose -d 'Say more (repeat for more detail)'
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand man" -s h -l help -d 'Print help'
-complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -s n -l namespace -d 'Namespaces to grant in (repeatable, or comma-separated); each gets a ServiceAccount, Role and RoleBinding. Default: the context\'s namespace' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -s n -l namespace -d 'Namespaces to grant in (repeatable, or comma-separated); each gets a ServiceAccount, Role and RoleBinding. Default: the context\'s namespace. Never kube-system, kube-public, kube-node-lease or a --protected-namespace' -r
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l service-account -d 'Name of the ServiceAccount (and of the Role and binding)' -r
-complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -s c -l classifier -l update-classifier -d 'Classifier whose workloads --resource-names and --admission-policy are about' -r
-complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -s f -l filename -d 'With --resource-names: read the workloads from manifests instead of the cluster' -r -F
-complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l allow-repository -d 'A repository the admission policy allows images from, e.g. registry.example.com/team/app (repeatable)' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -s c -l classifier -l update-classifier -d 'Classifier the token may deploy (repeatable, or comma-separated): the admission policy lets it change only workloads whose classifier annotation lists one, run only migration templates that list one, and take only their locks; --resource-names narrows to their workloads' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -s f -l filename -d 'Read the workloads (--resource-names) and migration templates (admission policy) from manifests instead of the cluster' -r -F
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l allow-repository -d 'A repository the admission policy allows images from, e.g. registry.example.com/team/app (repeatable; required unless --no-admission-policy)' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l protected-namespace -d 'A namespace the token may never write in, beyond kube-system, kube-public and kube-node-lease (repeatable, or comma-separated): e.g. the namespaces of operators whose ServiceAccounts hold cluster-wide rights' -r
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -s o -l output -d 'Output format: yaml or json (a List)' -r -f -a "yaml\t''
 json\t''"
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)' -r -F
@@ -87,9 +88,10 @@ complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l r
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l color -d 'When to colour output; NO_COLOR in the environment means never under auto' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l cluster-wide -d 'Grant in every namespace (a ClusterRole and ClusterRoleBinding), for `kubectl update -A`; the ServiceAccount lives in the first -n namespace'
-complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l resource-names -d 'Limit get, patch, watch, update and delete to the objects that exist now: the workloads listing --classifier (read from the cluster, or from -f manifests) and the lock\'s Lease'
-complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l admission-policy -d 'Add a ValidatingAdmissionPolicy that lets this ServiceAccount change only container images of opted-in workloads, to images of the --allow-repository repositories'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l cluster-wide -d 'Grant in every namespace (a ClusterRole and ClusterRoleBinding), for `kubectl update -A`; the ServiceAccount lives in the first -n namespace. Needs the admission policy, which keeps the token out of kube-system, kube-public, kube-node-lease and every --protected-namespace'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l resource-names -d 'Limit get, patch, watch, update and delete to the objects that exist now: the workloads listing a --classifier (read from the cluster, or from -f manifests) and the locks\' Leases'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l no-admission-policy -d 'Leave out the admission policies (ValidatingAdmissionPolicies and bindings) that are generated by default: the token can then change any field of the workloads it may patch and create any Job, which runs as any ServiceAccount of the namespace'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l admission-policy -d 'The admission policies are generated by default; accepted for compatibility'
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l template -d 'Print the committed template (rbac/): namespace `${NAMESPACE}`, for envsubst'
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -s v -l verbose -d 'Say more (repeat for more detail)'
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -s h -l help -d 'Print help'
@@ -129,7 +131,7 @@ complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" 
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion man rbac kubeconfig rollback help" -f -a "completion" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion man rbac kubeconfig rollback help" -f -a "man" -d 'Print the man page (roff), e.g. `kubectl update man > kubectl-update.1`'
-complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion man rbac kubeconfig rollback help" -f -a "rbac" -d 'Print the least-privilege RBAC for a CI token: a ServiceAccount, Role and RoleBinding per namespace (apply it with `kubectl apply -f -`)'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion man rbac kubeconfig rollback help" -f -a "rbac" -d 'Print the least-privilege RBAC for a CI token: a ServiceAccount, Role and RoleBinding per namespace, and the admission policies that let it change nothing but images (apply it with `kubectl apply -f -`)'
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion man rbac kubeconfig rollback help" -f -a "kubeconfig" -d 'Print a kubeconfig for a ServiceAccount with a freshly minted token, ready to store as a CI secret'
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion man rbac kubeconfig rollback help" -f -a "rollback" -d 'Restore the images recorded before the last update of a classifier\'s workloads'
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion man rbac kubeconfig rollback help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

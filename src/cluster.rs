@@ -229,7 +229,7 @@ pub fn kubeconfig_contexts(path: Option<&std::path::Path>) -> Vec<(String, Optio
 pub fn grant_hint(permission: &crate::access::Permission) -> String {
     match crate::rbac::rule_granting(permission) {
         Some(rule) => format!(
-            "grant it with the Role from `kubectl update rbac` (rbac/namespaced.yaml), rule {rule}"
+            "grant it with the Role from `kubectl update rbac` (see rbac/), rule {rule}"
         ),
         None => "kubectl-update does not need this permission; please report it".to_owned(),
     }

@@ -357,7 +357,7 @@ pub async fn kubeconfig(
             ),
         )
         .hint(format!(
-            "create it with `kubectl update rbac -n {namespace} | kubectl apply -f -`"
+            "create it with `kubectl update rbac -n {namespace} -c CLASSIFIER --allow-repository REPOSITORY | kubectl apply -f -`"
         ))
     };
     let call = |verb: &'static str, resource: &'static str| Call {

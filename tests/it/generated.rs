@@ -38,16 +38,28 @@ fn completions_are_fresh() {
 fn rbac_templates_are_fresh() {
     let mut stale = Vec::new();
     for (args, file) in [
-        (&["rbac", "--template"][..], "namespaced.yaml"),
         (
-            &["rbac", "--template", "--cluster-wide"][..],
+            &["rbac", "--template", "--no-admission-policy"][..],
+            "namespaced.yaml",
+        ),
+        (
+            &[
+                "rbac",
+                "--template",
+                "--cluster-wide",
+                "-c",
+                "stable",
+                "--allow-repository",
+                "registry.example.com/team/app",
+            ][..],
             "cluster-wide.yaml",
         ),
         (
             &[
                 "rbac",
                 "--template",
-                "--admission-policy",
+                "-c",
+                "stable",
                 "--allow-repository",
                 "registry.example.com/team/app",
             ][..],

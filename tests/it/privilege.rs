@@ -34,7 +34,7 @@ fn ci_token(cluster: &Cluster, extra: &[&str]) -> PathBuf {
 #[test]
 fn the_ci_kubeconfig_holds_one_cluster_user_and_context() {
     let cluster = Cluster::start(&["shop.yaml"]);
-    let kubeconfig = ci_token(&cluster, &[]);
+    let kubeconfig = ci_token(&cluster, &["--no-admission-policy"]);
     let text = std::fs::read_to_string(&kubeconfig).unwrap();
     let parsed: Value = serde_saphyr::from_str(&text).unwrap();
     assert_eq!(parsed["clusters"].as_array().unwrap().len(), 1);
@@ -71,7 +71,11 @@ fn the_ci_kubeconfig_holds_one_cluster_user_and_context() {
 #[test]
 fn the_generated_role_is_sufficient() {
     let cluster = Cluster::start(&["shop.yaml", "migrations.yaml"]);
-    let kubeconfig = ci_token(&cluster, &[]);
+    // The default: the Role and the admission policies together.
+    let kubeconfig = ci_token(
+        &cluster,
+        &["-c", "stable,canary", "--allow-repository", "busybox"],
+    );
     let ci = kubeconfig.display().to_string();
     let scenarios: [(&[&str], i32, &str); 5] = [
         (
@@ -144,9 +148,16 @@ fn the_generated_role_is_sufficient() {
 #[test]
 fn every_verb_of_the_generated_role_is_necessary() {
     let cluster = Cluster::start(&["shop.yaml", "migrations.yaml"]);
-    let kubeconfig = ci_token(&cluster, &[]);
+    let kubeconfig = ci_token(&cluster, &["--no-admission-policy"]);
     let ci = kubeconfig.display().to_string();
-    let generated = cluster.update(&["rbac", "-n", "shop,billing", "-o", "json"]);
+    let generated = cluster.update(&[
+        "rbac",
+        "-n",
+        "shop,billing",
+        "--no-admission-policy",
+        "-o",
+        "json",
+    ]);
     let objects: Value = serde_json::from_str(&generated.stdout).unwrap();
     let roles: Vec<Value> = objects["items"]
         .as_array()
@@ -226,7 +237,7 @@ fn every_verb_of_the_generated_role_is_necessary() {
 #[test]
 fn forbidden_and_unauthorized_are_one_line_with_a_hint() {
     let cluster = Cluster::start(&["shop.yaml"]);
-    let kubeconfig = ci_token(&cluster, &[]);
+    let kubeconfig = ci_token(&cluster, &["--no-admission-policy"]);
     let ci = kubeconfig.display().to_string();
     let other_namespace = cluster.update(&[
         "--kubeconfig",
@@ -296,7 +307,7 @@ fn the_admission_policy_allows_only_image_changes() {
     let cluster = Cluster::start(&["shop.yaml", "migrations.yaml"]);
     let kubeconfig = ci_token(
         &cluster,
-        &["--admission-policy", "--allow-repository", "busybox"],
+        &["-c", "stable,canary", "--allow-repository", "busybox"],
     );
     let ci = kubeconfig.display().to_string();
     let res = cluster.update(&[
@@ -430,6 +441,7 @@ fn resource_names_and_cluster_wide_variants_work() {
         "--resource-names",
         "-c",
         "canary",
+        "--no-admission-policy",
         "-o",
         "json",
     ]);
@@ -468,7 +480,15 @@ fn resource_names_and_cluster_wide_variants_work() {
         leases["resourceNames"],
         serde_json::json!(["kubectl-update-canary"])
     );
-    let narrowed_yaml = cluster.update(&["rbac", "-n", "shop", "--resource-names", "-c", "canary"]);
+    let narrowed_yaml = cluster.update(&[
+        "rbac",
+        "-n",
+        "shop",
+        "--resource-names",
+        "-c",
+        "canary",
+        "--no-admission-policy",
+    ]);
     cluster.apply(&narrowed_yaml.stdout);
     let minted = cluster.update(&["kubeconfig", "-n", "shop"]);
     let path = cluster.path("narrow-kubeconfig");
@@ -501,6 +521,7 @@ fn resource_names_and_cluster_wide_variants_work() {
         "stable",
         "-f",
         "tests/it/scenarios/shop.yaml",
+        "--no-admission-policy",
         "-o",
         "json",
     ]);
@@ -511,7 +532,16 @@ fn resource_names_and_cluster_wide_variants_work() {
         offline.stdout
     );
 
-    let wide = cluster.update(&["rbac", "-n", "ci", "--cluster-wide"]);
+    let wide = cluster.update(&[
+        "rbac",
+        "-n",
+        "ci",
+        "--cluster-wide",
+        "-c",
+        "stable",
+        "--allow-repository",
+        "busybox",
+    ]);
     assert_eq!(wide.code, 0, "{}", wide.render());
     cluster.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: ci}\n");
     cluster.apply(&wide.stdout);
@@ -536,7 +566,7 @@ fn resource_names_and_cluster_wide_variants_work() {
 #[test]
 fn the_ci_token_reports_its_expiry_and_dies_with_its_secret() {
     let cluster = Cluster::start(&["shop.yaml"]);
-    let rbac = cluster.update(&["rbac", "-n", "shop"]);
+    let rbac = cluster.update(&["rbac", "-n", "shop", "--no-admission-policy"]);
     assert_eq!(rbac.code, 0, "{}", rbac.render());
     cluster.apply(&rbac.stdout);
     let minted = cluster.update(&["kubeconfig", "-n", "shop", "--duration", "2h"]);

@@ -2,11 +2,11 @@
 //! CEL evaluated by the `cel` crate: policies bound by a ValidatingAdmissionPolicyBinding are
 //! matched (`matchConstraints`, the binding's `matchResources`: resource rules, operations,
 //! namespace and object selectors), filtered by `matchConditions`, and their `validations` run
-//! with `object`, `oldObject`, `request`, `namespaceObject`, `params` (always null) and
-//! `variables`. `Deny` rejects the request as the real server words it, `Warn` adds a warning
+//! with `object`, `oldObject`, `request`, `namespaceObject`, `params` (`paramKind` and the binding's
+//! `paramRef`, by name or selector, with `parameterNotFoundAction`) and `variables`. `Deny` rejects the request as the real server words it, `Warn` adds a warning
 //! header, `Audit` does nothing. Controller writes are not admitted (in real clusters policies
-//! usually exclude them through `matchConditions` anyway). Not supported: `paramKind`,
-//! `authorizer`, CEL optionals (`.?`), type checking.
+//! usually exclude them through `matchConditions` anyway). Not supported: `authorizer`, CEL
+//! optionals (`.?`), type checking.
 
 use cel::{Context, Program};
 use serde_json::{Value, json};
@@ -228,144 +228,232 @@ pub fn admit(storage: &Storage, req: &Request<'_>) -> Result<Vec<String>, ApiErr
         } else {
             None
         };
-        let mut ctx = Context::default();
-        let vars = [
-            ("object", req.object.cloned().unwrap_or(Value::Null)),
-            ("oldObject", req.old_object.cloned().unwrap_or(Value::Null)),
-            ("request", request_json(req)),
-            ("namespaceObject", namespace_object.unwrap_or(Value::Null)),
-            ("params", Value::Null),
-        ];
-        for (name, value) in vars {
-            if let Err(e) = ctx.add_variable(name, value) {
-                return Err(ApiError::internal(format!("admission: {e}")));
+        let params = match params_of(storage, &spec, binding, req) {
+            Ok(params) => params,
+            Err(error) if fail_closed && actions.contains(&"Deny") => {
+                return Err(ApiError {
+                    code: 403,
+                    reason: "Forbidden",
+                    message: format!(
+                        "policy '{pname}' with binding '{bname}' denied request: failed to configure binding: {error}"
+                    ),
+                    details: Some(json!({"name": req.name, "kind": req.def.plural})),
+                });
             }
-        }
-        let mut computed = std::collections::HashMap::<String, cel::Value>::new();
-        for v in spec
-            .get("variables")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let name = v
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            let expr = v
-                .get("expression")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            let value = Program::compile(expr).ok().and_then(|p| {
-                let mut vctx = ctx.new_inner_scope();
-                vctx.add_variable_from_value("variables", computed.clone());
-                p.execute(&vctx).ok()
-            });
-            if let Some(value) = value {
-                computed.insert(name, value);
-            }
-        }
-        ctx.add_variable_from_value("variables", computed);
-        // matchConditions: any false skips the policy; an error with none false fails closed.
-        let mut skip = false;
-        let mut condition_error = None;
-        for c in spec
-            .get("matchConditions")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let expr = c
-                .get("expression")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            match eval(&ctx, expr) {
-                Outcome::Bool(false) => skip = true,
-                Outcome::Bool(true) => {}
-                Outcome::String(_) => {
-                    condition_error = Some(format!(
-                        "matchCondition '{expr}' did not evaluate to a bool"
-                    ))
-                }
-                Outcome::Error(e) => {
-                    condition_error =
-                        Some(format!("matchCondition '{expr}' resulted in error: {e}"))
+            Err(_) => continue,
+        };
+        for params in params {
+            let mut ctx = Context::default();
+            let vars = [
+                ("object", req.object.cloned().unwrap_or(Value::Null)),
+                ("oldObject", req.old_object.cloned().unwrap_or(Value::Null)),
+                ("request", request_json(req)),
+                (
+                    "namespaceObject",
+                    namespace_object.clone().unwrap_or(Value::Null),
+                ),
+                ("params", params),
+            ];
+            for (name, value) in vars {
+                if let Err(e) = ctx.add_variable(name, value) {
+                    return Err(ApiError::internal(format!("admission: {e}")));
                 }
             }
-        }
-        if skip {
-            continue;
-        }
-        let mut failures: Vec<(String, String)> = Vec::new();
-        if let Some(e) = condition_error {
-            if fail_closed {
-                failures.push(("Invalid".into(), e));
-            }
-        } else {
+            let mut computed = std::collections::HashMap::<String, cel::Value>::new();
             for v in spec
-                .get("validations")
+                .get("variables")
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
             {
+                let name = v
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
                 let expr = v
                     .get("expression")
                     .and_then(Value::as_str)
                     .unwrap_or_default();
-                let reason = v
-                    .get("reason")
+                let value = Program::compile(expr).ok().and_then(|p| {
+                    let mut vctx = ctx.new_inner_scope();
+                    vctx.add_variable_from_value("variables", computed.clone());
+                    p.execute(&vctx).ok()
+                });
+                if let Some(value) = value {
+                    computed.insert(name, value);
+                }
+            }
+            ctx.add_variable_from_value("variables", computed);
+            // matchConditions: any false skips the policy; an error with none false fails closed.
+            let mut skip = false;
+            let mut condition_error = None;
+            for c in spec
+                .get("matchConditions")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let expr = c
+                    .get("expression")
                     .and_then(Value::as_str)
-                    .unwrap_or("Invalid")
-                    .to_string();
+                    .unwrap_or_default();
                 match eval(&ctx, expr) {
+                    Outcome::Bool(false) => skip = true,
                     Outcome::Bool(true) => {}
-                    Outcome::Bool(false) => {
-                        let message = v
-                            .get("messageExpression")
-                            .and_then(Value::as_str)
-                            .and_then(|m| match eval(&ctx, m) {
-                                Outcome::String(s) if !s.is_empty() && !s.contains('\n') => Some(s),
-                                _ => None,
-                            })
-                            .or_else(|| {
-                                v.get("message").and_then(Value::as_str).map(str::to_string)
-                            })
-                            .unwrap_or_else(|| format!("failed expression: {expr}"));
-                        failures.push((reason, message));
-                    }
                     Outcome::String(_) => {
-                        if fail_closed {
-                            failures.push((
-                                reason,
-                                format!("expression '{expr}' did not evaluate to a bool"),
-                            ));
-                        }
+                        condition_error = Some(format!(
+                            "matchCondition '{expr}' did not evaluate to a bool"
+                        ))
                     }
                     Outcome::Error(e) => {
-                        if fail_closed {
-                            failures.push((
-                                reason,
-                                format!("expression '{expr}' resulted in error: {e}"),
-                            ));
+                        condition_error =
+                            Some(format!("matchCondition '{expr}' resulted in error: {e}"))
+                    }
+                }
+            }
+            if skip {
+                continue;
+            }
+            let mut failures: Vec<(String, String)> = Vec::new();
+            if let Some(e) = condition_error {
+                if fail_closed {
+                    failures.push(("Invalid".into(), e));
+                }
+            } else {
+                for v in spec
+                    .get("validations")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let expr = v
+                        .get("expression")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    let reason = v
+                        .get("reason")
+                        .and_then(Value::as_str)
+                        .unwrap_or("Invalid")
+                        .to_string();
+                    match eval(&ctx, expr) {
+                        Outcome::Bool(true) => {}
+                        Outcome::Bool(false) => {
+                            let message = v
+                                .get("messageExpression")
+                                .and_then(Value::as_str)
+                                .and_then(|m| match eval(&ctx, m) {
+                                    Outcome::String(s) if !s.is_empty() && !s.contains('\n') => {
+                                        Some(s)
+                                    }
+                                    _ => None,
+                                })
+                                .or_else(|| {
+                                    v.get("message").and_then(Value::as_str).map(str::to_string)
+                                })
+                                .unwrap_or_else(|| format!("failed expression: {expr}"));
+                            failures.push((reason, message));
+                        }
+                        Outcome::String(_) => {
+                            if fail_closed {
+                                failures.push((
+                                    reason,
+                                    format!("expression '{expr}' did not evaluate to a bool"),
+                                ));
+                            }
+                        }
+                        Outcome::Error(e) => {
+                            if fail_closed {
+                                failures.push((
+                                    reason,
+                                    format!("expression '{expr}' resulted in error: {e}"),
+                                ));
+                            }
                         }
                     }
                 }
             }
-        }
-        let Some((reason, message)) = failures.into_iter().next() else {
-            continue;
-        };
-        if actions.contains(&"Warn") {
-            warnings.push(format!(
+            let Some((reason, message)) = failures.into_iter().next() else {
+                continue;
+            };
+            if actions.contains(&"Warn") {
+                warnings.push(format!(
                 "Validation failed for ValidatingAdmissionPolicy '{pname}' with binding '{bname}': {message}"
             ));
-        }
-        if actions.contains(&"Deny") {
-            return Err(denial(req, &reason, format!("{prefix}: {message}")));
+            }
+            if actions.contains(&"Deny") {
+                return Err(denial(req, &reason, format!("{prefix}: {message}")));
+            }
         }
     }
     Ok(warnings)
+}
+
+/// The `params` a binding evaluates its policy with, as kube-apiserver collects them: one null
+/// without `paramKind` or `paramRef`; else the object `paramRef.name` names (or every object its
+/// `selector` selects) in `paramRef.namespace`, by default the request's. None found is an error
+/// under `parameterNotFoundAction: Deny`, and skips the policy otherwise.
+fn params_of(
+    storage: &Storage,
+    spec: &Value,
+    binding: &Value,
+    req: &Request<'_>,
+) -> Result<Vec<Value>, String> {
+    let (Some(kind), Some(reference)) = (
+        spec.get("paramKind").filter(|it| it.is_object()),
+        binding
+            .pointer("/spec/paramRef")
+            .filter(|it| it.is_object()),
+    ) else {
+        return Ok(vec![Value::Null]);
+    };
+    let api_version = kind["apiVersion"].as_str().unwrap_or_default();
+    let kind_name = kind["kind"].as_str().unwrap_or_default();
+    let def = resources::by_kind(api_version, kind_name)
+        .ok_or_else(|| format!("paramKind kind `{api_version}, Kind={kind_name}` not known"))?;
+    let namespace = reference["namespace"].as_str().filter(|it| !it.is_empty());
+    let namespace = if def.namespaced {
+        match namespace.or(Some(req.namespace).filter(|it| !it.is_empty())) {
+            Some(namespace) => Some(namespace),
+            None => {
+                return Err("cannot use namespaced paramRef in policy binding that matches cluster-scoped resources".into());
+            }
+        }
+    } else if namespace.is_some() {
+        return Err(
+            "paramRef.namespace must not be provided for a cluster-scoped `paramKind`".into(),
+        );
+    } else {
+        None
+    };
+    let found: Vec<Value> = match (
+        reference["name"].as_str().filter(|it| !it.is_empty()),
+        reference.get("selector"),
+    ) {
+        (Some(name), _) => storage
+            .get(def, namespace.unwrap_or_default(), name)
+            .cloned()
+            .into_iter()
+            .collect(),
+        (None, Some(selector)) => {
+            let selector = LabelSelector::from_json(selector).map_err(|e| e.to_string())?;
+            storage
+                .list(def, namespace)
+                .into_iter()
+                .filter(|it| {
+                    selector.matches(it.pointer("/metadata/labels").unwrap_or(&Value::Null))
+                })
+                .cloned()
+                .collect()
+        }
+        (None, None) => return Err("one of name or selector must be provided".into()),
+    };
+    if found.is_empty() && reference["parameterNotFoundAction"] == "Deny" {
+        return Err(
+            "no params found for policy binding with `Deny` parameterNotFoundAction".into(),
+        );
+    }
+    Ok(found)
 }
 
 #[cfg(test)]

@@ -123,6 +123,12 @@ pub async fn serve(ctx: Context<'_>, body: Bytes) -> Result<Response<Body>, ApiE
     }
     match (req.verb, req.subresource.as_str()) {
         ("get", "log") => logs::serve(&ctx).await,
+        ("get" | "create", "exec" | "attach" | "portforward") => {
+            Err(ApiError::bad_request(format!(
+                "pods/{}: the simulated kubelet runs no containers to connect to",
+                req.subresource
+            )))
+        }
         ("get", "scale") => get_scale(&ctx),
         ("get", _) => get(&ctx),
         ("list", "") => list(&ctx),

@@ -165,6 +165,10 @@ pub static RESOURCES: &[ResourceDef] = &[
                 status("Pod"),
                 SubresourceDef { name: "log", kind: "Pod", group: None, version: None, verbs: &["get"] },
                 SubresourceDef { name: "ephemeralcontainers", kind: "Pod", group: None, version: None, verbs: STATUS_VERBS },
+                // Authorized like the real server's, then refused: no containers run here.
+                SubresourceDef { name: "exec", kind: "PodExecOptions", group: None, version: None, verbs: &["create", "get"] },
+                SubresourceDef { name: "attach", kind: "PodAttachOptions", group: None, version: None, verbs: &["create", "get"] },
+                SubresourceDef { name: "portforward", kind: "PodPortForwardOptions", group: None, version: None, verbs: &["create", "get"] },
             ],
             gen: Generation::None)
     },
