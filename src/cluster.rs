@@ -228,9 +228,9 @@ pub fn kubeconfig_contexts(path: Option<&std::path::Path>) -> Vec<(String, Optio
 /// Where the missing permission comes from: the rule of the generated Role that grants it.
 pub fn grant_hint(permission: &crate::access::Permission) -> String {
     match crate::rbac::rule_granting(permission) {
-        Some(rule) => format!(
-            "grant it with the Role from `kubectl update rbac` (see rbac/), rule {rule}"
-        ),
+        Some(rule) => {
+            format!("grant it with the Role from `kubectl update rbac` (see rbac/), rule {rule}")
+        }
         None => "kubectl-update does not need this permission; please report it".to_owned(),
     }
 }
