@@ -44,6 +44,17 @@ if [ "$real" = 1 ]; then
   echo "Real control plane: $(cat "$work/ready") ($("$kubectl_bin" version -o json | sed -nE 's/.*"gitVersion": "([^"]+)".*/\1/p' | tail -1))"
   # The examples roll out before the story starts.
   for kind in deployment statefulset; do "$kubectl_bin" rollout status "$kind" --timeout=120s >/dev/null; done
+  # kwok runs no commands: it serves the migration's log lines (what its `sh -c` echoes) from a file.
+  now=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
+  printf '%s stdout F migrating schema\n%s stdout F migration done\n' "$now" "$now" >"$work/migrate.log"
+  "$kubectl_bin" apply -f - >/dev/null <<EOF
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterLogs
+metadata: {name: demo-migrate}
+spec:
+  selector: {matchNamespaces: [default]}
+  logs: [{containers: [migrate], logsFile: "$work/migrate.log"}]
+EOF
 else
   echo "Simulated cluster: $(cat "$work/ready")"
 fi
