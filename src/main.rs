@@ -36,7 +36,6 @@ mod rollout;
 mod signals;
 mod workload;
 mod yaml11;
-mod yaml11_time;
 mod yaml_load;
 
 use std::process::ExitCode;

@@ -19,11 +19,11 @@
 //! | `~`, `null`, `Null`, `NULL`, empty | null | |
 //! | `.inf`, `-.Inf`, `.nan` | an error | JSON has no infinity; kubectl fails the same way |
 //! | `inf`, `nan`, `Infinity`, `0x1p-2`, `1e`, `._1` | strings | not in go-yaml's grammar |
-//! | `2001-12-14`, `2001-12-14t21:59:43.10-05:00`, `2001-12-14 21:59:43.10` | `"2001-12-14T00:00:00Z"`, `"2001-12-14T21:59:43.1-05:00"`, `"2001-12-14T21:59:43.1Z"` | go-yaml makes a timestamp, JSON prints it RFC 3339 |
-//! | `2001-13-14`, `2001-12-14 21:59:43.10 -5` | strings | not a valid time for Go |
+//! | `2001-12-14`, `2001-12-14t21:59:43.10-05:00` | the same strings | go-yaml v2 resolves timestamps but decodes them into `interface{}` as the text written (`decode.go`) |
 //!
 //! Quoted scalars, block scalars and `!!str` are always strings. Mapping keys become strings:
-//! `1: a` is `"1"`, `yes: a` is `"true"`; a null or timestamp key is an error, as in kubectl.
+//! `1: a` is `"1"`, `yes: a` is `"true"`; a null key is an error, as in kubectl. A duplicate key:
+//! the last value wins (go-yaml v2 without strict mode). `<<` merges: keys written after it win.
 
 use serde_json::{Number, Value};
 
@@ -35,8 +35,6 @@ pub enum Scalar {
     Int(i64),
     Uint(u64),
     Float(f64),
-    /// An RFC 3339 string, as Go's JSON prints a `time.Time`.
-    Timestamp(String),
     Str(String),
 }
 
@@ -72,9 +70,6 @@ pub fn resolve(text: &str) -> Scalar {
             }
         }
         b'D' | b'S' => {
-            if let Some(timestamp) = crate::yaml11_time::parse(text) {
-                return Scalar::Timestamp(timestamp);
-            }
             let plain = text.replace('_', "");
             if let Some(int) = go_parse_int(&plain) {
                 return int;
@@ -107,7 +102,7 @@ impl Scalar {
             )]
             Scalar::Float(it) if it.fract() == 0.0 && it.abs() < 9.0e18 => Value::from(it as i64),
             Scalar::Float(it) => Number::from_f64(it).map_or(Value::Null, Value::Number),
-            Scalar::Timestamp(it) | Scalar::Str(it) => Value::String(it),
+            Scalar::Str(it) => Value::String(it),
         })
     }
 }
@@ -248,8 +243,7 @@ mod tests {
             ("nan", "\"nan\""),
             ("0x1p-2", "\"0x1p-2\""),
             ("1e", "\"1e\""),
-            ("2001-12-14", "\"2001-12-14T00:00:00Z\""),
-            ("2001-13-14", "\"2001-13-14\""),
+            ("2001-12-14", "\"2001-12-14\""),
             ("1.2.3", "\"1.2.3\""),
             ("nginx:1.25", "\"nginx:1.25\""),
             ("12:30", "\"12:30\""),

@@ -18,3 +18,5 @@ mod privilege;
 mod schema;
 mod signals;
 mod support;
+mod witness;
+mod yaml11;
