@@ -87,7 +87,17 @@ pub fn preview(
         }
     }
     edits.sort_by_key(|it| it.document);
-    let warnings = updated
+    let mut warnings: Vec<String> = files
+        .iter()
+        .filter(|it| it.text.contains("{{"))
+        .map(|it| {
+            format!(
+                "{}: looks like a Helm template (`{{{{ … }}}}`); templated images are neither read nor changed (render it with `helm template`, or set the image in the chart's values)",
+                it.name
+            )
+        })
+        .collect();
+    warnings.extend(updated
         .iter()
         .filter(|it| {
             it.value.get("kind").and_then(Value::as_str) == Some("Kustomization")
@@ -98,8 +108,7 @@ pub fn preview(
                 "{}: document {}: Kustomize `images:` transformers are not changed by kubectl-update (use `kustomize edit set image`)",
                 it.source, it.index
             )
-        })
-        .collect();
+        }));
     let n_documents = updated.len();
     Ok(Preview {
         plan,

@@ -51,7 +51,7 @@ pub fn plan(preview: &Preview) -> Result<Vec<Rewrite>, Failure> {
             .as_ref()
             .ok_or_else(|| fail("no source text to edit".to_owned()))?;
         let file = &preview.files[layout.file];
-        if file.text.contains("{{") {
+        if !splices.contains_key(&layout.file) && file.text.contains("{{") {
             return Err(Failure::new(
                 Exit::Failed,
                 format!(

@@ -19,4 +19,5 @@ mod schema;
 mod signals;
 mod support;
 mod witness;
+mod write;
 mod yaml11;
