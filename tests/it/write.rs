@@ -423,7 +423,7 @@ fn what_cannot_be_edited_stops_the_run_before_any_write() {
     );
 
     // An anchor shared with a container that keeps its image.
-    let shared = INGRESS.replace("  name: ingress-nginx-controller\n", "  name: ingress-nginx-controller\n").replace("        image: *controller\n", "        image: *controller\n      - name: other\n        image: registry.k8s.io/other:1\n        env: [{name: IMAGE, value: *controller}]\n");
+    let shared = INGRESS.replace("        image: *controller\n", "        image: *controller\n      - name: other\n        image: registry.k8s.io/other:1\n        env: [{name: IMAGE, value: *controller}]\n");
     let case = Case::new(&[("ingress.yaml", &shared)]);
     let res = case.update(
         &["registry.k8s.io/ingress-nginx/controller:v1.10.0"],
