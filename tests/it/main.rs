@@ -15,6 +15,7 @@ mod lock;
 mod offline;
 mod plugin;
 mod privilege;
+mod public_shapes;
 mod schema;
 mod signals;
 mod support;
