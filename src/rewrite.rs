@@ -142,7 +142,13 @@ pub fn plan(preview: &Preview) -> Result<Vec<Rewrite>, Failure> {
 pub fn diff(rewrites: &[Rewrite]) -> String {
     let mut res = String::new();
     for rewrite in rewrites {
-        let text = similar::TextDiff::from_lines(&rewrite.before, &rewrite.after)
+        // Patience: every unique line (a name, a comment) anchors the diff, so a file with
+        // thousands of changed image lines is diffed in about linear time, not Myers' O(N·D).
+        let text = similar::TextDiff::configure()
+            .algorithm(similar::Algorithm::Patience)
+            // Past this, a coarser but still correct diff rather than a hang.
+            .deadline(std::time::Instant::now() + std::time::Duration::from_secs(5))
+            .diff_lines(&rewrite.before, &rewrite.after)
             .unified_diff()
             .context_radius(3)
             .header(
