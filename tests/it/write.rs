@@ -321,3 +321,26 @@ fn ten_thousand_documents() {
     let after = case.read("many.yaml");
     assert_eq!(after, text.replace("'acme/app:1'", "'acme/app:2'"));
 }
+
+#[test]
+fn kustomize_image_transformers_are_named_not_changed() {
+    let kustomization = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [ingress.yaml]\nimages:\n- name: registry.k8s.io/ingress-nginx/controller\n  newTag: v1.9.4\n";
+    let case = Case::new(&[
+        ("ingress.yaml", INGRESS),
+        ("kustomization.yaml", kustomization),
+    ]);
+    let res = case.update(
+        &["registry.k8s.io/ingress-nginx/controller:v1.10.0"],
+        &["--write"],
+    );
+    assert_eq!(res.code, 0, "{}", res.stderr);
+    assert!(
+        res.stderr.contains(
+            "kustomization.yaml: document 1: Kustomize `images:` transformers are not changed"
+        ),
+        "{}",
+        res.stderr
+    );
+    assert_eq!(case.read("kustomization.yaml"), kustomization);
+    assert_ne!(case.read("ingress.yaml"), INGRESS);
+}
