@@ -1,5 +1,6 @@
-//! Offline mode (`-f`): read manifests, plan, and produce the preview — the report and, for
-//! `-o yaml`, the manifests with only image fields changed. Never contacts a cluster.
+//! Offline mode (`-f`): read manifests, plan, and produce the preview — the report, for `-o yaml`
+//! the manifests with only image fields changed, and for `--write` / `-o diff` the list of image
+//! edits that `rewrite` splices into the files. Never contacts a cluster; never writes a file.
 
 use std::io::Read;
 use std::path::PathBuf;
