@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_update_global_optspecs
-    string join \n i/image= c/classifier= n/namespace= A/all-namespaces f/filename= dry-run= timeout= fail-after= max-restarts= no-rollback on-interrupt= lock-timeout= no-lock o/output= kubeconfig= context= request-timeout= color= v/verbose h/help V/version
+    string join \n i/image= c/classifier= n/namespace= A/all-namespaces f/filename= dry-run= timeout= fail-after= max-restarts= no-rollback on-interrupt= lock-timeout= no-lock o/output= write kubeconfig= context= request-timeout= color= v/verbose h/help V/version
 end
 
 function __fish_kubectl_update_needs_command
@@ -37,9 +37,10 @@ complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l max-resta
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l on-interrupt -d 'What an interrupt (SIGINT, SIGTERM) during migrations does to the running migration copies: `keep` lets them finish (a re-run reuses a completed copy), `delete` stops them and removes their pods. No workload is touched either way; during the rollout an interrupt rolls back' -r -f -a "keep\t'Let them finish: stopping a migration half-way is riskier than letting it complete, and a re-run of the same image reuses the completed copy'
 delete\t'Delete them and their pods'"
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l lock-timeout -d 'How long to wait for another run holding the lock of this classifier in a namespace (a Lease `kubectl-update-<classifier>`)' -r
-complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -s o -l output -d 'Output format: text (a table), json (a report object) or yaml (the updated manifests; with -f only)' -r -f -a "text\t''
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -s o -l output -d 'Output format: text (a table), json (a report object), yaml (the updated manifests; with -f only) or diff (what --write would change in the files; with -f only)' -r -f -a "text\t''
 json\t''
-yaml\t''"
+yaml\t''
+diff\t'A unified diff of the manifest files, as `--write` would change them (with -f only)'"
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)' -r -F
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l request-timeout -d 'Time limit for each API request (e.g. 30s); 0 means no limit' -r
@@ -49,6 +50,7 @@ never\t''"
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -s A -l all-namespaces -d 'Search every namespace'
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l no-rollback -d 'On a failed rollout, leave the workloads as they are instead of rolling back'
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l no-lock -d 'Do not take the per-namespace lock (a Lease) that keeps concurrent runs for the same classifier apart'
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l write -d 'With -f: edit the manifest files in place, changing only the image values (comments, quoting and layout stay); prints a unified diff, or with -o json the report'
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -s v -l verbose -d 'Say more (repeat for more detail)'
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -s V -l version -d 'Print version'
@@ -119,7 +121,8 @@ client\t'Plan from what is read; write nothing'
 server\t'Plan, then send every write with dryRun=All so the server validates it'"
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -s o -l output -d 'Output format: text or json' -r -f -a "text\t''
 json\t''
-yaml\t''"
+yaml\t''
+diff\t'A unified diff of the manifest files, as `--write` would change them (with -f only)'"
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)' -r -F
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -l request-timeout -d 'Time limit for each API request (e.g. 30s); 0 means no limit' -r

@@ -34,6 +34,9 @@ Examples:
   # Preview offline from manifest files (no cluster needed) and print the updated manifests
   kubectl update -i registry.example.com/app:1.2.3 -c stable -f k8s/ -o yaml
 
+  # Change the image lines of manifests kept in Git, in place, and show the diff
+  kubectl update -i registry.example.com/app:1.2.3 -c stable -f k8s/ --write
+
   # Update two images at once in two namespaces
   kubectl update -i app:1.2.3 -i worker:1.2.3 -c stable -n shop,billing";
 
@@ -146,10 +149,15 @@ pub struct UpdateArgs {
     #[arg(long)]
     pub no_lock: bool,
 
-    /// Output format: text (a table), json (a report object) or yaml (the updated manifests; with
-    /// -f only)
+    /// Output format: text (a table), json (a report object), yaml (the updated manifests; with
+    /// -f only) or diff (what --write would change in the files; with -f only)
     #[arg(short, long, value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
+
+    /// With -f: edit the manifest files in place, changing only the image values (comments,
+    /// quoting and layout stay); prints a unified diff, or with -o json the report
+    #[arg(long, requires = "filenames")]
+    pub write: bool,
 }
 
 /// Flags every subcommand shares: which cluster, and how to talk.
@@ -379,6 +387,8 @@ pub enum OutputFormat {
     Text,
     Json,
     Yaml,
+    /// A unified diff of the manifest files, as `--write` would change them (with -f only).
+    Diff,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

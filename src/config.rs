@@ -19,6 +19,8 @@ pub struct Config {
     /// `None` for a real run.
     pub dry_run: Option<DryRun>,
     pub output: OutputFormat,
+    /// `--write`: edit the manifest files in place (offline only).
+    pub write: bool,
     pub timeout: Duration,
     pub fail_after: Duration,
     pub max_restarts: u32,
@@ -105,6 +107,25 @@ pub fn resolve(cli: &Cli) -> Result<Config, clap::Error> {
             "-o yaml prints updated manifests and needs -f; use -o json or -o text against a cluster".to_owned(),
         ));
     }
+    if args.output == OutputFormat::Diff && !offline {
+        return Err(usage(
+            ErrorKind::ArgumentConflict,
+            "-o diff shows what --write changes in manifest files and needs -f; use -o json or -o text against a cluster".to_owned(),
+        ));
+    }
+    if args.write && args.filenames.iter().any(|it| it.as_os_str() == "-") {
+        return Err(usage(
+            ErrorKind::ArgumentConflict,
+            "--write edits files in place and cannot write back to standard input (-f -); pass the files with -f PATH, or use -o diff or -o yaml".to_owned(),
+        ));
+    }
+    if args.write && args.output == OutputFormat::Yaml {
+        return Err(usage(
+            ErrorKind::ArgumentConflict,
+            "--write edits the files in place; drop -o yaml (use -o diff, -o text or -o json)"
+                .to_owned(),
+        ));
+    }
     if offline && args.dry_run == Some(DryRun::Server) {
         return Err(usage(
             ErrorKind::ArgumentConflict,
@@ -139,6 +160,7 @@ pub fn resolve(cli: &Cli) -> Result<Config, clap::Error> {
         namespaces,
         dry_run,
         output: args.output,
+        write: args.write,
         timeout: args.timeout,
         fail_after: args.fail_after,
         max_restarts: args.max_restarts,

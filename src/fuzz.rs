@@ -56,6 +56,7 @@ fn config(namespaces: Namespaces) -> Config {
         namespaces,
         dry_run: Some(DryRun::Client),
         output: OutputFormat::Json,
+        write: false,
         timeout: Duration::from_secs(600),
         fail_after: Duration::from_secs(10),
         max_restarts: 2,

@@ -30,10 +30,13 @@ mod rbac;
 mod report;
 mod restore;
 mod retry;
+mod rewrite;
 mod rollback;
 mod rollout;
 mod signals;
 mod workload;
+mod yaml11;
+mod yaml_load;
 
 use std::process::ExitCode;
 
@@ -110,9 +113,20 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             if preview.plan.is_empty() {
                 return Err(report::nothing_matched(&preview.plan, &config.namespaces).into());
             }
+            // Every file is planned before any is written: an error leaves all of them untouched.
+            let rewrites = if config.write || config.output == cli::OutputFormat::Diff {
+                rewrite::plan(&preview)?
+            } else {
+                Vec::new()
+            };
+            if config.write {
+                rewrite::write(&rewrites)?;
+            }
             output::preview(
                 &preview,
+                &rewrites,
                 config.output,
+                config.write,
                 config.dry_run.unwrap_or(cli::DryRun::Client),
             )?;
             Ok(Exit::Success)

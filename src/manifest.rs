@@ -2,13 +2,18 @@
 //! `*.json`) and standard input; multi-document YAML, JSON streams and `kind: List`.
 //!
 //! Documents are kept whole and in input order so `-o yaml` can print them back with only image
-//! fields changed. Errors name the file, the line and what to fix.
+//! fields changed, together with the text they came from and where their `image:` scalars are,
+//! so `rewrite` can edit the files in place. YAML is read as kubectl reads it (`yaml_load`).
+//! Errors name the file, the line and what to fix. Never writes a file.
 
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use serde_json::Value;
+
+use crate::yaml_load::{self, ImageScalar};
 
 /// Where a document came from, for messages: a path, or `<stdin>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +22,34 @@ pub struct Document {
     /// 1-based position among the file's non-empty documents.
     pub index: usize,
     pub value: Value,
+    /// Where the document is in its source text; `None` for documents made in memory.
+    pub layout: Option<Layout>,
+}
+
+/// A document's place in its source text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    /// Index into `Manifests::files`.
+    pub file: usize,
+    pub images: Vec<ImageScalar>,
+    /// How many aliases refer to each anchor of the document.
+    pub alias_uses: HashMap<usize, usize>,
+}
+
+/// Every document read, and the text of every source they came from.
+#[derive(Debug)]
+pub struct Manifests {
+    pub documents: Vec<Document>,
+    pub files: Vec<SourceFile>,
+}
+
+/// One source as read: a file, or standard input.
+#[derive(Debug)]
+pub struct SourceFile {
+    pub name: String,
+    /// `None` for standard input.
+    pub path: Option<PathBuf>,
+    pub text: String,
 }
 
 /// A manifest that cannot be read or parsed; always exit code 1.
@@ -29,14 +62,22 @@ pub struct ManifestError {
 
 /// Reads every document of every source, in order. `-` reads `stdin` (once).
 pub fn read_all(sources: &[PathBuf], stdin: &mut dyn Read) -> anyhow::Result<Vec<Document>> {
-    let mut documents = Vec::new();
+    Ok(read_files(sources, stdin)?.documents)
+}
+
+/// Like `read_all`, keeping the source texts.
+pub fn read_files(sources: &[PathBuf], stdin: &mut dyn Read) -> anyhow::Result<Manifests> {
+    let mut res = Manifests {
+        documents: Vec::new(),
+        files: Vec::new(),
+    };
     for source in sources {
         if source.as_os_str() == "-" {
             let mut text = String::new();
             stdin
                 .read_to_string(&mut text)
                 .context("reading manifests from standard input")?;
-            documents.extend(parse("<stdin>", &text, Format::Yaml)?);
+            res.add("<stdin>".to_owned(), None, text, Format::Yaml)?;
             continue;
         }
         for path in expand(source)? {
@@ -49,10 +90,40 @@ pub fn read_all(sources: &[PathBuf], stdin: &mut dyn Read) -> anyhow::Result<Vec
             } else {
                 Format::Yaml
             };
-            documents.extend(parse(&path.display().to_string(), &text, format)?);
+            res.add(path.display().to_string(), Some(path), text, format)?;
         }
     }
-    Ok(documents)
+    Ok(res)
+}
+
+impl Manifests {
+    fn add(
+        &mut self,
+        name: String,
+        path: Option<PathBuf>,
+        text: String,
+        format: Format,
+    ) -> Result<(), ManifestError> {
+        let file = self.files.len();
+        let documents = parse(&name, &text, format).map_err(|err| {
+            if text.contains("{{") {
+                ManifestError {
+                    source_name: name.clone(),
+                    message: "looks like a Helm template (`{{ … }}`), which kubectl-update does not read or edit; render it first (`helm template … > rendered.yaml`) or set the image in the chart's values".to_owned(),
+                }
+            } else {
+                err
+            }
+        })?;
+        for mut document in documents {
+            if let Some(layout) = &mut document.layout {
+                layout.file = file;
+            }
+            self.documents.push(document);
+        }
+        self.files.push(SourceFile { name, path, text });
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,16 +170,32 @@ fn expand(source: &Path) -> Result<Vec<PathBuf>, ManifestError> {
 }
 
 fn parse(source_name: &str, text: &str, format: Format) -> Result<Vec<Document>, ManifestError> {
-    let values = match format {
-        Format::Json => parse_json(text),
-        Format::Yaml => parse_yaml(text),
+    let loaded = match format {
+        Format::Json => parse_json(text).map(|values| {
+            // JSON is read as JSON; the YAML reader only finds where the images are written.
+            let mut layouts = yaml_load::load(text).ok().unwrap_or_default();
+            if layouts.len() != values.len() {
+                layouts.clear();
+            }
+            let mut layouts = layouts.into_iter();
+            values
+                .into_iter()
+                .map(|value| (value, layouts.next().map(|it| (it.images, it.alias_uses))))
+                .collect::<Vec<_>>()
+        }),
+        Format::Yaml => yaml_load::load(text).map(|loaded| {
+            loaded
+                .into_iter()
+                .map(|it| (it.value, Some((it.images, it.alias_uses))))
+                .collect()
+        }),
     }
     .map_err(|message| ManifestError {
         source_name: source_name.to_owned(),
         message,
     })?;
-    let mut documents = Vec::with_capacity(values.len());
-    for (position, value) in values.into_iter().enumerate() {
+    let mut documents = Vec::with_capacity(loaded.len());
+    for (position, (value, layout)) in loaded.into_iter().enumerate() {
         let index = position + 1;
         if !value.is_object() {
             return Err(ManifestError {
@@ -122,6 +209,11 @@ fn parse(source_name: &str, text: &str, format: Format) -> Result<Vec<Document>,
             source: source_name.to_owned(),
             index,
             value,
+            layout: Some(Layout {
+                file: 0,
+                images: layout.as_ref().map(|it| it.0.clone()).unwrap_or_default(),
+                alias_uses: layout.map(|it| it.1).unwrap_or_default(),
+            }),
         });
     }
     Ok(documents)
@@ -147,42 +239,6 @@ fn json_reason(err: &serde_json::Error) -> String {
     match text.rfind(" at line ") {
         Some(idx) => text[..idx].to_owned(),
         None => text,
-    }
-}
-
-fn parse_yaml(text: &str) -> Result<Vec<Value>, String> {
-    let options = serde_saphyr::options! {
-        budget: serde_saphyr::budget! {
-            max_documents: usize::MAX,
-            max_events: usize::MAX,
-            max_nodes: usize::MAX,
-            max_total_scalar_bytes: usize::MAX,
-        },
-    };
-    let values: Vec<Value> =
-        serde_saphyr::from_multiple_with_options(text, options).map_err(|err| {
-            let reason = first_line(&err.without_snippet().to_string());
-            match err.location() {
-                Some(location) => format!(
-                    "line {}, column {}: invalid YAML: {reason}",
-                    location.line(),
-                    location.column()
-                ),
-                None => format!("invalid YAML: {reason}"),
-            }
-        })?;
-    Ok(values
-        .into_iter()
-        .filter(|value| !value.is_null())
-        .collect())
-}
-
-fn first_line(text: &str) -> String {
-    let line = text.lines().next().unwrap_or_default().trim();
-    // saphyr appends its own " at line N column M"; the caller reports the location once.
-    match line.find(" at line ") {
-        Some(idx) => line[..idx].to_owned(),
-        None => line.to_owned(),
     }
 }
 
@@ -296,6 +352,7 @@ metadata:
             source: "t".into(),
             index: 1,
             value: docs[0].clone(),
+            layout: None,
         };
         let out = to_yaml(&[document]).unwrap();
         let again = yaml(&out).unwrap();

@@ -1,5 +1,6 @@
-//! Offline mode (`-f`): read manifests, plan, and produce the preview — the report and, for
-//! `-o yaml`, the manifests with only image fields changed. Never contacts a cluster.
+//! Offline mode (`-f`): read manifests, plan, and produce the preview — the report, for `-o yaml`
+//! the manifests with only image fields changed, and for `--write` / `-o diff` the list of image
+//! edits that `rewrite` splices into the files. Never contacts a cluster; never writes a file.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -8,7 +9,7 @@ use serde_json::Value;
 
 use crate::config::{Config, Namespaces};
 use crate::error::{Exit, Failure};
-use crate::manifest::{self, Document};
+use crate::manifest::{self, Document, SourceFile};
 use crate::plan::{self, Candidate, Plan};
 use crate::workload::{self, Kind};
 
@@ -19,6 +20,20 @@ pub struct Preview {
     /// Every input document, with the planned image changes applied.
     pub updated: Vec<Document>,
     pub n_documents: usize,
+    /// The sources read, for `--write` and `-o diff`.
+    pub files: Vec<SourceFile>,
+    /// Every image change, in input order.
+    pub edits: Vec<Edit>,
+    /// What the reader should know, e.g. Kustomize image transformers left alone.
+    pub warnings: Vec<String>,
+}
+
+/// One image field to change: the document (index into `updated`), the JSON pointer and the value.
+#[derive(Debug, Clone)]
+pub struct Edit {
+    pub document: usize,
+    pub pointer: String,
+    pub to: String,
 }
 
 /// An object found in a document: where it is and how to plan it.
@@ -34,12 +49,12 @@ pub fn preview(
     sources: &[PathBuf],
     stdin: &mut dyn Read,
 ) -> anyhow::Result<Preview> {
-    let documents = manifest::read_all(sources, stdin)?;
+    let manifest::Manifests { documents, files } = manifest::read_files(sources, stdin)?;
     let default_namespace = match &config.namespaces {
         Namespaces::Listed(listed) => listed[0].clone(),
         Namespaces::All | Namespaces::Default => "default".to_owned(),
     };
-    let located = locate(&documents, &default_namespace)?;
+    let located = locate(&documents, &files, &default_namespace)?;
     let in_scope: Vec<&Located> = located
         .iter()
         .filter(|it| config.namespaces.includes(&it.namespace))
@@ -57,6 +72,7 @@ pub fn preview(
     let plan = plan::plan(&config.request, &candidates)
         .map_err(|err| Failure::new(Exit::Failed, err.to_string()))?;
     let mut updated = documents;
+    let mut edits = Vec::new();
     for workload in plan.changed_workloads() {
         let at = in_scope[workload.origin];
         for change in &workload.changes {
@@ -64,13 +80,44 @@ pub fn preview(
             if let Some(field) = updated[at.document].value.pointer_mut(&pointer) {
                 *field = Value::String(change.to.clone());
             }
+            edits.push(Edit {
+                document: at.document,
+                pointer,
+                to: change.to.clone(),
+            });
         }
     }
+    edits.sort_by_key(|it| it.document);
+    let mut warnings: Vec<String> = files
+        .iter()
+        .filter(|it| it.text.contains("{{"))
+        .map(|it| {
+            format!(
+                "{}: looks like a Helm template (`{{{{ … }}}}`); templated images are neither read nor changed (render it with `helm template`, or set the image in the chart's values)",
+                it.name
+            )
+        })
+        .collect();
+    warnings.extend(updated
+        .iter()
+        .filter(|it| {
+            it.value.get("kind").and_then(Value::as_str) == Some("Kustomization")
+                && it.value.get("images").is_some()
+        })
+        .map(|it| {
+            format!(
+                "{}: document {}: Kustomize `images:` transformers are not changed by kubectl-update (use `kustomize edit set image`)",
+                it.source, it.index
+            )
+        }));
     let n_documents = updated.len();
     Ok(Preview {
         plan,
         updated,
         n_documents,
+        files,
+        edits,
+        warnings,
     })
 }
 
@@ -79,7 +126,11 @@ fn object_at<'a>(document: &'a Value, pointer: &str) -> &'a Value {
 }
 
 /// Finds the objects of known kinds, checking each is well formed.
-fn locate(documents: &[Document], default_namespace: &str) -> Result<Vec<Located>, Failure> {
+fn locate(
+    documents: &[Document],
+    files: &[SourceFile],
+    default_namespace: &str,
+) -> Result<Vec<Located>, Failure> {
     let mut res = Vec::new();
     for (document_idx, document) in documents.iter().enumerate() {
         for pointer in manifest::object_pointers(&document.value) {
@@ -122,9 +173,23 @@ fn locate(documents: &[Document], default_namespace: &str) -> Result<Vec<Located
             };
             if let Err(problem) = kind.validate(object) {
                 let name = workload::name_of(object);
+                // Name the line of the offending value: `spec.replicas: invalid type …`.
+                let line = problem
+                    .split_once(": ")
+                    .and_then(|(path, _)| {
+                        let layout = document.layout.as_ref()?;
+                        let pointer = format!("{pointer}{}", path_to_pointer(path)?);
+                        crate::yaml_load::line_of(
+                            &files.get(layout.file)?.text,
+                            document.index,
+                            &pointer,
+                        )
+                    })
+                    .map(|line| format!(" line {line}:"))
+                    .unwrap_or_default();
                 return Err(Failure::new(
                     Exit::Failed,
-                    format!("{}: {kind} {name:?} is malformed: {problem}", place()),
+                    format!("{}:{line} {kind} {name:?} is malformed: {problem}", place()),
                 ));
             }
             let namespace = workload::namespace_of(object)
@@ -139,6 +204,25 @@ fn locate(documents: &[Document], default_namespace: &str) -> Result<Vec<Located
         }
     }
     Ok(res)
+}
+
+/// `spec.volumes[0].secret` (serde_path_to_error's path) as a JSON pointer.
+fn path_to_pointer(path: &str) -> Option<String> {
+    let mut res = String::new();
+    for segment in path.split('.') {
+        let (name, indices) = segment.split_once('[').unwrap_or((segment, ""));
+        if !name.is_empty() {
+            res.push('/');
+            res.push_str(&name.replace('~', "~0").replace('/', "~1"));
+        }
+        for index in indices.split('[').filter(|it| !it.is_empty()) {
+            let index = index.strip_suffix(']')?;
+            index.parse::<usize>().ok()?;
+            res.push('/');
+            res.push_str(index);
+        }
+    }
+    Some(res)
 }
 
 #[cfg(test)]
@@ -157,6 +241,7 @@ mod tests {
             namespaces,
             dry_run: Some(DryRun::Client),
             output: OutputFormat::Yaml,
+            write: false,
             timeout: std::time::Duration::from_secs(600),
             fail_after: std::time::Duration::from_secs(10),
             max_restarts: 2,
@@ -227,6 +312,24 @@ items:
             err,
             "<stdin>: document 1: Deployment has apiVersion extensions/v1beta1; kubectl-update reads apps/v1 (change the manifest's apiVersion)"
         );
+    }
+
+    #[test]
+    fn type_errors_name_the_line() {
+        let err = run(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {}\n  template:\n    spec:\n      volumes:\n      - name: v\n        secret: {defaultMode: \"0400\"}\n      containers: []\n",
+            Namespaces::Default,
+        )
+        .unwrap_err();
+        assert!(
+            err.starts_with("<stdin>: document 1: line 10: Deployment \"web\" is malformed: spec.template.spec.volumes[0].secret.defaultMode: invalid type"),
+            "{err}"
+        );
+        let ok = run(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {}\n  template:\n    spec:\n      volumes:\n      - name: v\n        secret: {defaultMode: 0400}\n      containers: []\n",
+            Namespaces::Default,
+        );
+        assert!(ok.is_ok(), "{ok:?}");
     }
 
     #[test]

@@ -33,6 +33,9 @@ pub struct Report {
     pub notes: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration_seconds: Option<f64>,
+    /// `--write`: the manifest files changed, as given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub files_written: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -148,6 +151,7 @@ impl Report {
             reason: None,
             notes: Vec::new(),
             duration_seconds: None,
+            files_written: None,
         }
     }
 }

@@ -123,6 +123,7 @@ pub async fn rollback_command(
         reason: None,
         notes: Vec::new(),
         duration_seconds: None,
+        files_written: None,
     };
     match args.dry_run {
         Some(DryRun::Client) => {

@@ -285,6 +285,7 @@ mod tests {
             reason: Some("shop/deployment/web: ErrImagePull".to_owned()),
             notes: Vec::new(),
             duration_seconds: None,
+            files_written: None,
         };
         assert_eq!(
             step_summary(&report),

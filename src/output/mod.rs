@@ -17,6 +17,7 @@ use crate::migrate::Outcome;
 use crate::offline::Preview;
 use crate::plan::Plan;
 use crate::report::{Report, dry_run_name};
+use crate::rewrite::{self, Rewrite};
 use crate::rollback::Patched;
 use crate::workload::ContainerList;
 
@@ -36,13 +37,29 @@ pub fn init(color: ColorChoice) {
     }
 }
 
-/// Prints an offline preview in the chosen format, and a one-line summary on stderr.
-pub fn preview(preview: &Preview, format: OutputFormat, dry_run: DryRun) -> io::Result<()> {
+/// Prints an offline preview in the chosen format, and a one-line summary on stderr. With
+/// `--write` (`written`), text output is the diff of the files written and JSON output lists them.
+pub fn preview(
+    preview: &Preview,
+    rewrites: &[Rewrite],
+    format: OutputFormat,
+    written: bool,
+    dry_run: DryRun,
+) -> io::Result<()> {
     let mut stdout = io::stdout().lock();
     match format {
+        OutputFormat::Text if written => stdout.write_all(colored_diff(rewrites).as_bytes())?,
+        OutputFormat::Diff => stdout.write_all(colored_diff(rewrites).as_bytes())?,
         OutputFormat::Text => stdout.write_all(plan_table(&preview.plan).as_bytes())?,
         OutputFormat::Json => {
-            let report = Report::planned(&preview.plan, dry_run);
+            let mut report = Report::planned(&preview.plan, dry_run);
+            if written {
+                if !rewrites.is_empty() {
+                    report.result = "written".to_owned();
+                }
+                report.dry_run = None;
+                report.files_written = Some(rewrites.iter().map(|it| it.name.clone()).collect());
+            }
             serde_json::to_writer_pretty(&mut stdout, &report)?;
             stdout.write_all(b"\n")?;
         }
@@ -52,6 +69,18 @@ pub fn preview(preview: &Preview, format: OutputFormat, dry_run: DryRun) -> io::
         }
     }
     stdout.flush()?;
+    for warning in &preview.warnings {
+        message(&format!("warning: {warning}"))?;
+    }
+    if written {
+        let n_files = rewrites.len();
+        let n_changed = preview.plan.changed_workloads().count();
+        return message(&format!(
+            "Wrote {n_files} file{} ({n_changed} workload{} updated in place); files with nothing to change were not touched",
+            plural(n_files),
+            plural(n_changed),
+        ));
+    }
     ci::append_step_summary(&Report::planned(&preview.plan, dry_run));
     let plan = &preview.plan;
     let n_changed = plan.changed_workloads().count();
@@ -68,6 +97,27 @@ pub fn preview(preview: &Preview, format: OutputFormat, dry_run: DryRun) -> io::
         dry_run_name(dry_run),
     );
     message(&summary)
+}
+
+/// A unified diff, `-` lines red and `+` lines green on a terminal.
+fn colored_diff(rewrites: &[Rewrite]) -> String {
+    let text = rewrite::diff(rewrites);
+    if !console::colors_enabled() {
+        return text;
+    }
+    let mut res = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let style = match line.as_bytes().first() {
+            Some(b'-') if !line.starts_with("---") => Style::new().red(),
+            Some(b'+') if !line.starts_with("+++") => Style::new().green(),
+            Some(b'@') => Style::new().cyan(),
+            _ => Style::new(),
+        };
+        let (body, end) = line.split_at(line.trim_end_matches(['\n', '\r']).len());
+        res.push_str(&style.apply_to(body).to_string());
+        res.push_str(end);
+    }
+    res
 }
 
 /// The plan as aligned tables: workloads, migrations, near misses.
@@ -541,6 +591,7 @@ pub fn manifests(
                     source: String::new(),
                     index: 0,
                     value: value.clone(),
+                    layout: None,
                 })
                 .collect();
             manifest::to_yaml(&documents).map_err(io::Error::other)?

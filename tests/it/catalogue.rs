@@ -513,7 +513,7 @@ spec:
             &["-i", "busybox:1.37", "-c", "stable", "-f", &wrong_type],
             1,
             &format!(
-                "{wrong_type}: document 1: Deployment \"web\" is malformed: spec.template.spec.containers: invalid type: string \"busybox\", expected a sequence"
+                "{wrong_type}: document 1: line 9: Deployment \"web\" is malformed: spec.template.spec.containers: invalid type: string \"busybox\", expected a sequence"
             ),
         ),
         case(
@@ -521,7 +521,7 @@ spec:
             &["-i", "busybox:1.37", "-c", "stable", "-f", &replicas],
             1,
             &format!(
-                "{replicas}: document 1: Deployment \"web\" is malformed: spec.replicas: invalid type: string \"three\""
+                "{replicas}: document 1: line 5: Deployment \"web\" is malformed: spec.replicas: invalid type: string \"three\""
             ),
         ),
         case(

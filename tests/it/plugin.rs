@@ -236,7 +236,31 @@ fn every_flag_through_kubectl() {
     assert_eq!(res.code, 0, "{}", res.render());
     assert!(res.stdout.contains("image: busybox:1.37"), "{}", res.stdout);
 
-    let used: BTreeSet<&str> = [live, server_dry_run, offline]
+    // `--write` on a copy of the examples: stdout is the diff of the image lines.
+    let copy = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(crate::support::repo_root().join("examples")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            std::fs::copy(&path, copy.path().join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let copy_arg = copy.path().display().to_string();
+    let write: &[&str] = &[
+        "update",
+        "-i",
+        "busybox:1.37",
+        "-c",
+        "stable",
+        "--filename",
+        &copy_arg,
+        "--write",
+    ];
+    let res = plugin.kubectl(&plugin.path("none"), write);
+    assert_eq!(res.code, 0, "{}", res.render());
+    assert!(res.stdout.contains("+"), "{}", res.stdout);
+    assert!(res.stdout.contains("busybox:1.37"), "{}", res.stdout);
+
+    let used: BTreeSet<&str> = [live, server_dry_run, offline, write]
         .concat()
         .into_iter()
         .filter(|it| it.starts_with("--"))
@@ -281,7 +305,7 @@ fn completion_of_flags_subcommands_and_values() {
     );
     assert_eq!(directive, ":4");
     let (values, _) = plugin.complete(&kubeconfig, &["-i", "app:1", "--output", ""]);
-    assert_eq!(values, ["text", "json", "yaml"]);
+    assert_eq!(values, ["text", "json", "yaml", "diff"]);
     let (values, _) = plugin.complete(&kubeconfig, &["--color", ""]);
     assert_eq!(values, ["auto", "always", "never"]);
     let (values, _) = plugin.complete(&kubeconfig, &["--dry-run="]);

@@ -53,6 +53,31 @@ fn offline_previews_match_the_schema() {
     ]);
     assert_eq!(res.code, 0, "{}", res.render());
     assert_eq!(check(&validator, &res)["result"], "unchanged");
+
+    // `--write`, on a copy of the examples.
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(repo_root().join("examples")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let dir_arg = dir.path().display().to_string();
+    let res = run(&[
+        "-i",
+        "busybox:1.37",
+        "-c",
+        "stable",
+        "-f",
+        &dir_arg,
+        "--write",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(res.code, 0, "{}", res.render());
+    let written = check(&validator, &res);
+    assert_eq!(written["result"], "written");
+    assert!(!written["filesWritten"].as_array().unwrap().is_empty());
 }
 
 #[test]
