@@ -47,7 +47,7 @@ pub fn preview(preview: &Preview, format: OutputFormat, dry_run: DryRun) -> io::
             stdout.write_all(b"\n")?;
         }
         OutputFormat::Yaml => {
-            let text = manifest::to_yaml(&preview.updated).map_err(io::Error::other)?;
+            let text = crate::offline::updated_yaml(preview).map_err(io::Error::other)?;
             stdout.write_all(text.as_bytes())?;
         }
     }
