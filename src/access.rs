@@ -320,6 +320,15 @@ pub async fn preflight(cluster: &Cluster, needs: &[Need]) -> anyhow::Result<()> 
         if named.is_empty() {
             missing.push(need);
         } else {
+            if need.permission.verb == "watch"
+                && let Some(namespace) = &need.namespace
+            {
+                cluster
+                    .named_watches
+                    .lock()
+                    .expect("the named-watch set")
+                    .insert((namespace.clone(), need.permission.resource));
+            }
             narrowed.extend(named);
         }
     }

@@ -1,6 +1,8 @@
 //! Connecting to the cluster: the only module that knows about kubeconfig files. Also turns API
 //! errors into one-line failures that say what was refused and how to fix it.
 
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -19,6 +21,10 @@ pub struct Cluster {
     /// The context's namespace (`default` when it names none).
     pub default_namespace: String,
     pub server: String,
+    /// `(namespace, resource)` pairs where the preflight found that the token may watch only
+    /// named objects (a Role narrowed with `resourceNames`): rollouts there watch each workload by
+    /// name instead of sharing one watch per kind and namespace.
+    pub named_watches: Arc<Mutex<BTreeSet<(String, &'static str)>>>,
 }
 
 /// An API call, described for error messages and access reviews.
@@ -143,6 +149,7 @@ pub async fn connect(args: &ClusterArgs) -> anyhow::Result<Cluster> {
         client,
         default_namespace,
         server,
+        named_watches: Arc::default(),
     })
 }
 

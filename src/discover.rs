@@ -1,9 +1,13 @@
 //! Discovery: lists the kinds kubectl-update knows in the namespaces in scope, concurrently with a
-//! bound, following pagination. Read-only; returns plain JSON objects for `plan`.
+//! bound, following pagination with the next page fetched while the current one decodes.
+//! Read-only; returns plain JSON objects for `plan`, holding only the fields it reads.
 
+mod slim;
+
+use anyhow::Context as _;
 use futures::{StreamExt, TryStreamExt};
+use kube::Resource as _;
 use kube::api::{ApiResource, DynamicObject, ListParams};
-use kube::{Api, Client};
 use serde_json::Value;
 
 use crate::cluster::{Call, Cluster, api_failure};
@@ -41,8 +45,28 @@ pub fn api_resource(kind: Kind) -> ApiResource {
     }
 }
 
-/// Lists every known kind in scope; results are sorted by namespace, kind and name.
+/// Lists every known kind in scope with only the fields planning reads (see `slim`); results are
+/// sorted by namespace, kind and name.
 pub async fn discover(cluster: &Cluster, scope: &Scope) -> anyhow::Result<Vec<Found>> {
+    discover_with(cluster, scope, Detail::Planning).await
+}
+
+/// Lists every known kind in scope as whole objects (for the admission policy's parameters).
+pub async fn discover_whole(cluster: &Cluster, scope: &Scope) -> anyhow::Result<Vec<Found>> {
+    discover_with(cluster, scope, Detail::Whole).await
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Detail {
+    Planning,
+    Whole,
+}
+
+async fn discover_with(
+    cluster: &Cluster,
+    scope: &Scope,
+    detail: Detail,
+) -> anyhow::Result<Vec<Found>> {
     let namespaces: Vec<Option<String>> = match scope {
         Scope::All => vec![None],
         Scope::Namespaces(listed) => listed.iter().cloned().map(Some).collect(),
@@ -52,7 +76,7 @@ pub async fn discover(cluster: &Cluster, scope: &Scope) -> anyhow::Result<Vec<Fo
         .flat_map(|namespace| Kind::ALL.map(|kind| (namespace.clone(), kind)))
         .collect();
     let lists: Vec<Vec<Found>> = futures::stream::iter(requests)
-        .map(|(namespace, kind)| list_all(cluster, namespace, kind))
+        .map(|(namespace, kind)| list_all(cluster, namespace, kind, detail))
         .buffer_unordered(CONCURRENCY)
         .try_collect()
         .await?;
@@ -72,37 +96,68 @@ pub async fn discover(cluster: &Cluster, scope: &Scope) -> anyhow::Result<Vec<Fo
     Ok(res)
 }
 
+/// Every page of one list. The next page is requested as soon as the current one's continue token
+/// is read, and arrives while the current page decodes (on the blocking pool): one request in
+/// flight per list, so `CONCURRENCY` bounds the requests in flight.
 async fn list_all(
     cluster: &Cluster,
     namespace: Option<String>,
     kind: Kind,
+    detail: Detail,
 ) -> anyhow::Result<Vec<Found>> {
     let resource = api_resource(kind);
-    let client: Client = cluster.client.clone();
-    let api: Api<DynamicObject> = match &namespace {
-        Some(namespace) => Api::namespaced_with(client, namespace, &resource),
-        None => Api::all_with(client, &resource),
-    };
+    let url = DynamicObject::url_path(&resource, namespace.as_deref());
     let call = Call {
         verb: "list",
         group: group_of(kind),
         resource: kind.resource(),
         namespace: namespace.clone(),
     };
-    let mut res = Vec::new();
-    let mut params = ListParams::default().limit(PAGE);
-    loop {
-        let page = crate::retry::idempotent(|| api.list(&params))
+    let fetch = |token: Option<String>| {
+        let request = kube::core::Request::new(url.clone());
+        let client = cluster.client.clone();
+        let call = call.clone();
+        async move {
+            let mut params = ListParams::default().limit(PAGE);
+            if let Some(token) = &token {
+                params = params.continue_token(token);
+            }
+            crate::retry::idempotent(|| {
+                let client = client.clone();
+                let request = request.list(&params);
+                async move {
+                    client
+                        .request_text(request.map_err(kube::Error::BuildRequest)?)
+                        .await
+                }
+            })
             .await
-            .map_err(|err| api_failure(&err, Some(&call), &cluster.server))?;
-        for item in page.items {
-            let item_namespace = item
-                .metadata
-                .namespace
-                .clone()
+            .map_err(|err| api_failure(&err, Some(&call), &cluster.server))
+        }
+    };
+    let mut res = Vec::new();
+    let mut body = fetch(None).await?;
+    loop {
+        let token = slim::continue_token(&body).context("reading a list page")?;
+        let decode = tokio::task::spawn_blocking(move || match detail {
+            Detail::Planning => slim::items(&body, kind),
+            Detail::Whole => slim::items(&body, Kind::Job),
+        });
+        let (items, next) = match token {
+            Some(token) => {
+                let (items, next) = tokio::join!(decode, fetch(Some(token)));
+                (items, Some(next?))
+            }
+            None => (decode.await, None),
+        };
+        for mut object in items
+            .context("decoding a list page")?
+            .context("decoding a list page")?
+        {
+            let item_namespace = crate::workload::namespace_of(&object)
+                .map(str::to_owned)
                 .or_else(|| namespace.clone())
                 .unwrap_or_default();
-            let mut object = serde_json::to_value(&item)?;
             object["apiVersion"] = Value::from(kind.api_version());
             object["kind"] = Value::from(kind.as_str());
             res.push(Found {
@@ -111,8 +166,8 @@ async fn list_all(
                 object,
             });
         }
-        match page.metadata.continue_.filter(|it| !it.is_empty()) {
-            Some(token) => params = params.continue_token(&token),
+        match next {
+            Some(next) => body = next,
             None => break,
         }
     }

@@ -162,7 +162,7 @@ async fn read_objects(
         } else {
             Scope::Namespaces(namespaces.to_vec())
         };
-        return Ok(discover::discover(cluster, &scope)
+        return Ok(discover::discover_whole(cluster, &scope)
             .await?
             .into_iter()
             .map(|found| Found {

@@ -353,7 +353,7 @@ async fn update(
         max_restarts: config.max_restarts,
         deadline,
     };
-    let verdicts = rollout::watch(&cluster.client, &targets, settings, &progress, interrupt).await;
+    let verdicts = rollout::watch(&cluster, &targets, settings, &progress, interrupt).await;
     if interrupt.is_set() {
         let states: Vec<String> = verdicts
             .iter()

@@ -121,6 +121,42 @@ pub fn preview(
     })
 }
 
+/// The updated documents as multi-document YAML, exactly as `manifest::to_yaml` writes them,
+/// serialised in chunks on every core: documents are independent, and `to_yaml` of a chunk
+/// starts without a separator, so the chunks joined with `---` are the same bytes.
+pub fn updated_yaml(preview: &Preview) -> anyhow::Result<String> {
+    let documents = &preview.updated;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(documents.len() / 256)
+        .max(1);
+    if threads == 1 {
+        return manifest::to_yaml(documents);
+    }
+    let chunk = documents.len().div_ceil(threads);
+    let parts: Vec<anyhow::Result<String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = documents
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || manifest::to_yaml(part)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|it| {
+                it.join()
+                    .unwrap_or_else(|_| Err(anyhow::format_err!("a YAML writer panicked")))
+            })
+            .collect()
+    });
+    let mut out = String::new();
+    for (idx, part) in parts.into_iter().enumerate() {
+        if idx > 0 {
+            out.push_str("---\n");
+        }
+        out.push_str(&part?);
+    }
+    Ok(out)
+}
+
 fn object_at<'a>(document: &'a Value, pointer: &str) -> &'a Value {
     document.pointer(pointer).unwrap_or(document)
 }

@@ -106,14 +106,7 @@ pub async fn roll_back(
     }
     let targets: Vec<Target> = sent.iter().map(|idx| target(&patched[*idx])).collect();
     // A rollback runs to its end: only a second signal stops it (by exiting).
-    let verdicts = rollout::watch(
-        &cluster.client,
-        &targets,
-        settings,
-        progress,
-        &Interrupt::never(),
-    )
-    .await;
+    let verdicts = rollout::watch(cluster, &targets, settings, progress, &Interrupt::never()).await;
     for (idx, verdict) in sent.into_iter().zip(verdicts) {
         res[idx] = Some(match verdict {
             Verdict::Done => Ok(()),

@@ -175,3 +175,21 @@ pub fn max_in_flight(entries: &[Entry]) -> usize {
     }
     peak.max(0) as usize
 }
+
+/// The most watches open at once among `entries`: a watch is open from its start until its log
+/// line appears (when it ends, at the latest when the client exits).
+pub fn max_watches_open(entries: &[Entry]) -> usize {
+    let mut edges: Vec<(SystemTime, i32)> = entries
+        .iter()
+        .filter(|it| it.is_watch())
+        .flat_map(|it| [(it.started(), 1), (it.seen, -1)])
+        .collect();
+    edges.sort();
+    let mut current = 0i32;
+    let mut peak = 0i32;
+    for (_, delta) in edges {
+        current += delta;
+        peak = peak.max(current);
+    }
+    peak.max(0) as usize
+}

@@ -10,9 +10,11 @@ pub mod load;
 pub mod many;
 pub mod offline;
 pub mod process;
+pub mod real;
 pub mod report;
 pub mod sim;
 pub mod stats;
+pub mod watches;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -84,13 +86,15 @@ pub fn run(options: &Options) -> anyhow::Result<Document> {
     };
     let tool_version = first_line(&Cmd::new(&ctx.tool).args(["--version"]));
     let kubectl_version = first_line(&Cmd::new(&ctx.kubectl).args(["version", "--client"]));
-    let measurements: [(&str, Measure); 6] = [
+    let measurements: [(&str, Measure); 8] = [
         ("1. Completion detection", detection::completion),
         ("2. Failure detection", detection::failure),
         ("3. API load", load::measure),
         ("4. Discovery scale", discovery::measure),
         ("5. Offline preview", offline::measure),
         ("6. Many at once", many::measure),
+        ("7. Watches at fleet scale", watches::measure),
+        ("8. Real control plane", real::measure),
     ];
     let mut sections = Vec::new();
     for (title, measure) in measurements {

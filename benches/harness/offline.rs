@@ -120,11 +120,11 @@ pub fn measure(ctx: &Ctx) -> anyhow::Result<Section> {
         tool: tool.wall.summary(),
         comparison: format!("kubectl set image --local: {}", kubectl.wall.summary()),
         ratio: ratio(&tool.wall, &kubectl.wall),
-        target: "< 1 s".to_owned(),
-        verdict: if preview < 1.0 {
+        target: "≤ 0.4 s".to_owned(),
+        verdict: if preview <= 0.4 {
             Verdict::Met
         } else {
-            Verdict::Missed(format!("median {:.2} s over", preview - 1.0))
+            Verdict::Missed(format!("median {:.2} s over", preview - 0.4))
         },
     });
     let written = write.wall.median().unwrap_or(f64::INFINITY);
@@ -184,15 +184,20 @@ pub fn measure(ctx: &Ctx) -> anyhow::Result<Section> {
         ("kubectl-update --version", &tool_start),
         ("kubectl version --client", &kubectl_start),
     ]));
-    if preview >= 1.0 {
+    if preview > 0.4 {
         section.say(&format!(
-            "**Target missed**: the preview took a median {preview:.2} s, {:.2} s over. It is \
-             CPU-bound (CPU time ≈ wall time, peak RSS above): every document is parsed into a \
-             value, planned, and re-serialised for `-o yaml`, on one thread. Not profiled here; \
-             parsing documents in parallel, or writing back only the changed image fields into \
-             the original text instead of re-serialising every document, would be the first \
-             things to try.",
-            preview - 1.0
+            "**Target missed**: the preview took a median {preview:.2} s, {:.2} s over. \
+             Profile (`valgrind --tool=callgrind`, 1,000 of these documents, debug build, \
+             instructions inclusive): oci-spec's `Reference::from_str` took 47% of all \
+             instructions: compiling its reference regex (once per process, 34%) and one match \
+             per container (13%). Image references are now parsed once per spelling (cached), \
+             which leaves the regex compile (a constant) and the YAML reading \
+             (`manifest::read_all`, serde-saphyr into `serde_json::Value`, 49%); `-o yaml` is \
+             written in chunks on every core. What would close the rest: parsing the documents \
+             in parallel (splitting the stream at `---` lines before serde-saphyr, in \
+             `manifest.rs`, being reworked for issue 14), and a hand-written reference parser \
+             instead of oci-spec's regex.",
+            preview - 0.4
         ));
     }
     if start >= 10.0 {

@@ -64,7 +64,7 @@ pub fn preview(
             stdout.write_all(b"\n")?;
         }
         OutputFormat::Yaml => {
-            let text = manifest::to_yaml(&preview.updated).map_err(io::Error::other)?;
+            let text = crate::offline::updated_yaml(preview).map_err(io::Error::other)?;
             stdout.write_all(text.as_bytes())?;
         }
     }

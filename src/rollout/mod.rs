@@ -5,26 +5,24 @@
 
 pub mod pods;
 pub mod status;
+pub mod streams;
 
-use std::collections::{BTreeSet, HashMap};
-use std::fmt::Debug;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
 use futures::stream::{BoxStream, SelectAll};
-use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::Pod;
 use kube::core::{Selector, SelectorExt};
-use kube::runtime::WatchStreamExt;
-use kube::runtime::watcher::{self, Event};
-use kube::{Api, Client, Resource};
-use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
+use crate::cluster::Cluster;
 use crate::output::progress::{Item, Progress};
+use crate::rollout::pods::Trouble;
 use crate::rollout::status::{Phase, Status};
+use crate::rollout::streams::Update;
 use crate::signals::Interrupt;
 use crate::workload::{Kind, ObjectId};
 
@@ -54,18 +52,11 @@ pub enum Verdict {
     Unfinished(String),
 }
 
-enum Update {
-    Workload(usize, Status),
-    Deleted(usize),
-    Pod(Pod),
-    PodDeleted(Pod),
-    Tick,
-}
-
 /// Watches every target until all are done or one fails; returns a verdict per target, in order.
-/// An interrupt stops the watch; the unfinished targets come back `Unfinished`.
+/// An interrupt stops the watch; the unfinished targets come back `Unfinished`. Opens one workload
+/// watch per (kind, namespace) and one pod watch per namespace (see `streams`).
 pub async fn watch(
-    client: &Client,
+    cluster: &Cluster,
     targets: &[Target],
     settings: Settings,
     progress: &Arc<Progress>,
@@ -73,45 +64,72 @@ pub async fn watch(
 ) -> Vec<Verdict> {
     let mut verdicts: Vec<Option<Verdict>> = vec![None; targets.len()];
     let mut last_status: Vec<Option<Status>> = vec![None; targets.len()];
-    let mut streams: SelectAll<BoxStream<'static, Update>> = SelectAll::new();
+    let mut groups: BTreeMap<(Kind, &str), HashMap<String, usize>> = BTreeMap::new();
     for (idx, target) in targets.iter().enumerate() {
         match target.id.kind {
-            Kind::Deployment => streams.push(workload_updates::<Deployment>(
-                client,
-                idx,
-                &target.id,
-                status::deployment,
-            )),
-            Kind::StatefulSet => streams.push(workload_updates::<StatefulSet>(
-                client,
-                idx,
-                &target.id,
-                status::statefulset,
-            )),
-            Kind::DaemonSet => streams.push(workload_updates::<DaemonSet>(
-                client,
-                idx,
-                &target.id,
-                status::daemonset,
-            )),
+            Kind::Deployment | Kind::StatefulSet | Kind::DaemonSet => {
+                groups
+                    .entry((target.id.kind, target.id.namespace.as_str()))
+                    .or_default()
+                    .insert(target.id.name.clone(), idx);
+            }
             Kind::CronJob | Kind::Job => {
                 progress.finish(&key(&target.id), "updated (no pods to wait for)");
                 verdicts[idx] = Some(Verdict::Done);
             }
         }
     }
-    let namespaces: BTreeSet<&str> = targets
-        .iter()
-        .filter(|it| it.selector.is_some())
-        .map(|it| it.id.namespace.as_str())
-        .collect();
-    for namespace in namespaces {
-        streams.push(pod_updates(client, namespace));
+    let named_watches = cluster
+        .named_watches
+        .lock()
+        .expect("the named-watch set")
+        .clone();
+    let mut streams: SelectAll<BoxStream<'static, Update>> = SelectAll::new();
+    for ((kind, namespace), names) in groups {
+        let by_name = named_watches.contains(&(namespace.to_owned(), kind.resource()));
+        let client = &cluster.client;
+        streams.extend(match kind {
+            Kind::Deployment => streams::workloads::<Deployment>(
+                client,
+                namespace,
+                names,
+                by_name,
+                status::deployment,
+            ),
+            Kind::StatefulSet => streams::workloads::<StatefulSet>(
+                client,
+                namespace,
+                names,
+                by_name,
+                status::statefulset,
+            ),
+            Kind::DaemonSet => streams::workloads::<DaemonSet>(
+                client,
+                namespace,
+                names,
+                by_name,
+                status::daemonset,
+            ),
+            Kind::CronJob | Kind::Job => Vec::new(),
+        });
     }
-    let tick = tokio_stream_interval(Duration::from_millis(250));
-    streams.push(tick);
+    // Which targets watch pods in each namespace.
+    let mut by_namespace: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (idx, target) in targets.iter().enumerate() {
+        if target.selector.is_some() && verdicts[idx].is_none() {
+            by_namespace
+                .entry(target.id.namespace.as_str())
+                .or_default()
+                .push(idx);
+        }
+    }
+    for namespace in by_namespace.keys() {
+        streams.push(streams::pods(&cluster.client, namespace));
+    }
+    streams.push(streams::ticks(Duration::from_millis(250)));
 
-    let mut pods: HashMap<(String, String), Pod> = HashMap::new();
+    // Only pods in trouble are kept, with the targets whose new revision they belong to.
+    let mut troubled: HashMap<(String, String), (Trouble, Vec<usize>)> = HashMap::new();
     let mut stuck_since: HashMap<(String, String), Instant> = HashMap::new();
     while verdicts.iter().any(Option::is_none) {
         let next = tokio::select! {
@@ -163,22 +181,44 @@ pub async fn watch(
             }
             Update::Pod(pod) => {
                 let id = pod_key(&pod);
-                pods.insert(id, pod);
+                let owners: Vec<usize> = by_namespace
+                    .get(id.0.as_str())
+                    .into_iter()
+                    .flatten()
+                    .copied()
+                    .filter(|idx| owns(&targets[*idx], &pod))
+                    .collect();
+                match pods::trouble(&pod) {
+                    Some(trouble) if !owners.is_empty() => {
+                        troubled.insert(id, (trouble, owners));
+                    }
+                    Some(_) => {
+                        troubled.remove(&id);
+                    }
+                    None => {
+                        troubled.remove(&id);
+                        if !owners.is_empty() {
+                            stuck_since.remove(&id);
+                        }
+                    }
+                }
             }
             Update::PodDeleted(pod) => {
                 let id = pod_key(&pod);
-                pods.remove(&id);
+                troubled.remove(&id);
                 stuck_since.remove(&id);
             }
             Update::Tick => (),
         }
         let now = Instant::now();
-        for (idx, target) in targets.iter().enumerate() {
-            if verdicts[idx].is_some() {
-                continue;
-            }
-            if let Some(failure) = pod_failure(target, &pods, &mut stuck_since, settings, now) {
-                verdicts[idx] = Some(Verdict::Failed(failure));
+        for (id, (trouble, owners)) in &troubled {
+            for idx in owners {
+                if verdicts[*idx].is_some() {
+                    continue;
+                }
+                if let Some(failure) = pod_failure(id, trouble, &mut stuck_since, settings, now) {
+                    verdicts[*idx] = Some(Verdict::Failed(failure));
+                }
             }
         }
         if verdicts
@@ -207,53 +247,49 @@ pub async fn watch(
         .collect()
 }
 
-/// The first new pod of `target` that has been stuck for `fail_after` or restarted too often.
+/// True when `pod` belongs to the revision `target` rolls out: its selector matches and the pod
+/// runs the expected images.
+fn owns(target: &Target, pod: &Pod) -> bool {
+    let Some(selector) = &target.selector else {
+        return false;
+    };
+    let labels = pod.metadata.labels.clone().unwrap_or_default();
+    selector.matches(&labels) && pods::runs(pod, &target.expected)
+}
+
+/// Whether a new pod in trouble fails its rollout: restarted too often, or stuck for `fail_after`.
 fn pod_failure(
-    target: &Target,
-    pods: &HashMap<(String, String), Pod>,
+    id: &(String, String),
+    trouble: &Trouble,
     stuck_since: &mut HashMap<(String, String), Instant>,
     settings: Settings,
     now: Instant,
 ) -> Option<String> {
-    let selector = target.selector.as_ref()?;
-    for (id, pod) in pods {
-        if id.0 != target.id.namespace {
-            continue;
-        }
-        let labels = pod.metadata.labels.clone().unwrap_or_default();
-        if !selector.matches(&labels) || !pods::runs(pod, &target.expected) {
-            continue;
-        }
-        let Some(trouble) = pods::trouble(pod) else {
-            stuck_since.remove(id);
-            continue;
+    if trouble.restarts >= settings.max_restarts as i32 && settings.max_restarts > 0 {
+        let detail = if trouble.message.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", trouble.message)
         };
-        if trouble.restarts >= settings.max_restarts as i32 && settings.max_restarts > 0 {
-            let detail = if trouble.message.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", trouble.message)
-            };
-            return Some(format!(
-                "pod {} container {} restarted {} times{detail}",
-                trouble.pod, trouble.container, trouble.restarts
-            ));
-        }
-        if trouble.reason == "Restarting" {
-            continue;
-        }
-        let since = *stuck_since.entry(id.clone()).or_insert(now);
-        if now.duration_since(since) >= settings.fail_after {
-            let detail = if trouble.message.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", trouble.message)
-            };
-            return Some(format!(
-                "pod {} container {} is in {}{detail}",
-                trouble.pod, trouble.container, trouble.reason
-            ));
-        }
+        return Some(format!(
+            "pod {} container {} restarted {} times{detail}",
+            trouble.pod, trouble.container, trouble.restarts
+        ));
+    }
+    if trouble.reason == "Restarting" {
+        return None;
+    }
+    let since = *stuck_since.entry(id.clone()).or_insert(now);
+    if now.duration_since(since) >= settings.fail_after {
+        let detail = if trouble.message.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", trouble.message)
+        };
+        return Some(format!(
+            "pod {} container {} is in {}{detail}",
+            trouble.pod, trouble.container, trouble.reason
+        ));
     }
     None
 }
@@ -273,56 +309,4 @@ fn pod_key(pod: &Pod) -> (String, String) {
         pod.metadata.namespace.clone().unwrap_or_default(),
         pod.metadata.name.clone().unwrap_or_default(),
     )
-}
-
-fn workload_updates<K>(
-    client: &Client,
-    idx: usize,
-    id: &ObjectId,
-    status_of: fn(&K) -> Status,
-) -> BoxStream<'static, Update>
-where
-    K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>
-        + Clone
-        + DeserializeOwned
-        + Debug
-        + Send
-        + 'static,
-{
-    let api: Api<K> = Api::namespaced(client.clone(), &id.namespace);
-    let config = watcher::Config::default().fields(&format!("metadata.name={}", id.name));
-    watcher::watcher(api, config)
-        .default_backoff()
-        .filter_map(move |event| async move {
-            match event {
-                Ok(Event::Apply(object) | Event::InitApply(object)) => {
-                    Some(Update::Workload(idx, status_of(&object)))
-                }
-                Ok(Event::Delete(_)) => Some(Update::Deleted(idx)),
-                Ok(Event::Init | Event::InitDone) | Err(_) => None,
-            }
-        })
-        .boxed()
-}
-
-fn pod_updates(client: &Client, namespace: &str) -> BoxStream<'static, Update> {
-    let api: Api<Pod> = Api::namespaced(client.clone(), namespace);
-    watcher::watcher(api, watcher::Config::default())
-        .default_backoff()
-        .filter_map(|event| async move {
-            match event {
-                Ok(Event::Apply(pod) | Event::InitApply(pod)) => Some(Update::Pod(pod)),
-                Ok(Event::Delete(pod)) => Some(Update::PodDeleted(pod)),
-                Ok(Event::Init | Event::InitDone) | Err(_) => None,
-            }
-        })
-        .boxed()
-}
-
-fn tokio_stream_interval(period: Duration) -> BoxStream<'static, Update> {
-    futures::stream::unfold(tokio::time::interval(period), |mut interval| async move {
-        interval.tick().await;
-        Some((Update::Tick, interval))
-    })
-    .boxed()
 }
