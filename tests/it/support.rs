@@ -96,7 +96,7 @@ pub fn kubectl_program() -> PathBuf {
 }
 
 /// Says, where the test output shows it even when captured, that a test did not run its checks on
-/// this backend and why. Every such case is listed in the README ("Backends").
+/// this backend and why. Every such case is listed in the README ("Running the end-to-end tests").
 pub fn skip(test: &str, reason: &str) {
     use std::io::Write;
     let backend = if crate::control_plane::selected() {
