@@ -17,12 +17,7 @@ pub(super) fn migration(
     usernames: &[String],
     allowed: &dyn Fn(&str) -> String,
 ) -> Value {
-    let repositories = request.repositories.join(", ");
-    let classifiers: Vec<String> = request
-        .classifiers
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    let repositories = request.repositories_text();
     let mut variables = vec![
         variable("newObj", "dyn(object)".to_owned()),
         variable("tpl", "dyn(params)".to_owned()),
@@ -75,7 +70,7 @@ pub(super) fn migration(
             lists_classifier("variables.tplAnnotations", &request.classifiers),
             &format!(
                 "may only run migration templates whose classifier annotation lists {}",
-                classifiers.join(" or ")
+                request.classifiers_text()
             ),
         ),
         validation(

@@ -111,6 +111,17 @@ impl Request {
         format!("{first}-{hash}")
     }
 
+    /// The allowed repositories, for messages: `a, b`.
+    pub fn repositories_text(&self) -> String {
+        self.repositories.join(", ")
+    }
+
+    /// The allowed classifiers, for messages: `stable or canary`.
+    pub fn classifiers_text(&self) -> String {
+        let names: Vec<String> = self.classifiers.iter().map(ToString::to_string).collect();
+        names.join(" or ")
+    }
+
     /// Every namespace the token may never write in.
     pub fn protected_namespaces(&self) -> Vec<String> {
         protected_namespaces(&self.protected)

@@ -84,12 +84,7 @@ pub(super) fn workloads(
     usernames: &[String],
     allowed: &dyn Fn(&str) -> String,
 ) -> Value {
-    let repositories = request.repositories.join(", ");
-    let classifiers: Vec<String> = request
-        .classifiers
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    let repositories = request.repositories_text();
     let mut variables = vec![
         variable("newObj", "dyn(object)".to_owned()),
         variable("oldObj", "dyn(oldObject)".to_owned()),
@@ -146,7 +141,7 @@ pub(super) fn workloads(
             lists_classifier(old_ann, &request.classifiers),
             &format!(
                 "may only update workloads whose {CLASSIFIER} (or {LEGACY_CLASSIFIER}) annotation already lists {}",
-                classifiers.join(" or ")
+                request.classifiers_text()
             ),
         ),
         validation(
