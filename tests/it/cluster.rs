@@ -205,11 +205,17 @@ impl Cluster {
         run_with(cmd, args, None)
     }
 
-    /// Runs the real kubectl against this cluster.
-    pub fn kubectl(&self, args: &[&str]) -> Run {
+    /// The real kubectl with `kubeconfig` and a discovery cache of this test's own.
+    pub fn kubectl_command(&self, kubeconfig: &Path, cache: &str) -> assert_cmd::Command {
         let mut cmd = assert_cmd::Command::new(kubectl_program());
-        cmd.env("KUBECONFIG", self.kubeconfig())
-            .env("KUBECACHEDIR", self.dir.path().join("kubectl-cache"));
+        cmd.env("KUBECONFIG", kubeconfig)
+            .env("KUBECACHEDIR", self.dir.path().join(cache));
+        cmd
+    }
+
+    /// Runs the real kubectl against this cluster, as the admin.
+    pub fn kubectl(&self, args: &[&str]) -> Run {
+        let cmd = self.kubectl_command(self.kubeconfig(), "kubectl-cache");
         run_with(cmd, args, None)
     }
 
@@ -229,9 +235,7 @@ impl Cluster {
         for (namespace, container, lines) in control_plane::script_logs(yaml) {
             let object =
                 control_plane::cluster_logs(self.dir.path(), &namespace, &container, &lines);
-            let mut cmd = assert_cmd::Command::new(kubectl_program());
-            cmd.env("KUBECONFIG", self.kubeconfig())
-                .env("KUBECACHEDIR", self.dir.path().join("kubectl-cache"));
+            let cmd = self.kubectl_command(self.kubeconfig(), "kubectl-cache");
             let res = run_with(cmd, &["apply", "-f", "-"], Some(&object));
             assert_eq!(res.code, 0, "kwok ClusterLogs: {}", res.render());
         }
@@ -241,19 +245,35 @@ impl Cluster {
     #[track_caller]
     pub fn apply(&self, yaml: &str) {
         self.serve_script_logs(yaml);
-        let mut cmd = assert_cmd::Command::new(kubectl_program());
-        cmd.env("KUBECONFIG", self.kubeconfig())
-            .env("KUBECACHEDIR", self.dir.path().join("kubectl-cache"));
+        let cmd = self.kubectl_command(self.kubeconfig(), "kubectl-cache");
         let res = run_with(cmd, &["apply", "-f", "-"], Some(yaml));
         assert_eq!(res.code, 0, "kubectl apply: {}", res.render());
     }
 
     /// Runs kubectl with another kubeconfig (another identity).
     pub fn kubectl_as(&self, kubeconfig: &Path, args: &[&str]) -> Run {
-        let mut cmd = assert_cmd::Command::new(kubectl_program());
-        cmd.env("KUBECONFIG", kubeconfig)
-            .env("KUBECACHEDIR", self.dir.path().join("kubectl-cache-as"));
+        let cmd = self.kubectl_command(kubeconfig, "kubectl-cache-as");
         run_with(cmd, args, None)
+    }
+
+    /// Waits until the API server refuses `kubeconfig`'s credentials (a token whose bound Secret
+    /// was deleted: the server's authenticator reads Secrets through its cache, so give it a
+    /// moment), and returns the refused `kubectl auth whoami`.
+    #[track_caller]
+    pub fn wait_until_refused(&self, kubeconfig: &Path) -> Run {
+        let started = std::time::Instant::now();
+        loop {
+            let whoami = self.kubectl_as(kubeconfig, &["auth", "whoami"]);
+            if whoami.code != 0 {
+                return whoami;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(30),
+                "the credentials still work 30 s later: {}",
+                whoami.render()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
     }
 
     /// `kubectl get -o json` of one object or list.

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::cluster::Cluster;
-use crate::support::{Run, kubectl_program, run_with};
+use crate::support::{Run, run_with};
 
 /// One attempt: kubectl arguments, maybe a manifest on stdin.
 struct Attempt {
@@ -101,9 +101,7 @@ fn wait_for_policies(cluster: &Cluster, ci: &Path) {
 }
 
 fn as_ci(cluster: &Cluster, ci: &Path, attempt: &Attempt, dry_run: bool) -> Run {
-    let mut cmd = assert_cmd::Command::new(kubectl_program());
-    cmd.env("KUBECONFIG", ci)
-        .env("KUBECACHEDIR", cluster.path("kubectl-cache-ci"));
+    let cmd = cluster.kubectl_command(ci, "kubectl-cache-ci");
     let mut args: Vec<&str> = attempt.args.iter().map(String::as_str).collect();
     if dry_run {
         args.push("--dry-run=server");
