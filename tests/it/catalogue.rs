@@ -2,9 +2,8 @@
 //! the first line of its error. The live cases run against one simulated cluster and prove that no
 //! object's resourceVersion changed.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tempfile::TempDir;
 
@@ -127,56 +126,13 @@ fn revoked_token_kubeconfig(cluster: &Cluster, dir: &TempDir) -> PathBuf {
     path
 }
 
-/// The resourceVersion of every object a run could write (not the control plane's own: a real
-/// one renews its Leases in kube-system and kube-node-lease all the time).
-fn resource_versions(cluster: &Cluster) -> BTreeMap<String, String> {
-    let list = cluster.get(&[
-        "-A",
-        "deployments,statefulsets,daemonsets,cronjobs,jobs,leases,replicasets",
-    ]);
-    list["items"]
-        .as_array()
-        .expect("a list")
-        .iter()
-        .filter(|item| {
-            !matches!(
-                item["metadata"]["namespace"].as_str(),
-                Some("kube-system" | "kube-node-lease")
-            )
-        })
-        .map(|item| {
-            (
-                format!(
-                    "{}/{}/{}",
-                    item["kind"].as_str().unwrap_or_default(),
-                    item["metadata"]["namespace"].as_str().unwrap_or_default(),
-                    item["metadata"]["name"].as_str().unwrap_or_default()
-                ),
-                item["metadata"]["resourceVersion"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-            )
-        })
-        .collect()
-}
+/// The kinds a run could write.
+const WRITABLE: &str = "deployments,statefulsets,daemonsets,cronjobs,jobs,leases,replicasets";
 
-/// Waits until the controllers have nothing left to write (two readings a second apart agree).
-fn settled(cluster: &Cluster) -> BTreeMap<String, String> {
-    let started = Instant::now();
-    let mut last = resource_versions(cluster);
-    loop {
-        std::thread::sleep(Duration::from_secs(1));
-        let now = resource_versions(cluster);
-        if now == last {
-            return now;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the cluster does not settle"
-        );
-        last = now;
-    }
+/// Not the control plane's own namespaces: a real one renews its Leases in kube-system and
+/// kube-node-lease all the time.
+fn outside_the_control_plane(namespace: &str) -> bool {
+    !matches!(namespace, "kube-system" | "kube-node-lease")
 }
 
 #[test]
@@ -665,7 +621,7 @@ spec:
 
     // Let the expired token expire, and the cluster settle.
     std::thread::sleep(Duration::from_secs(2));
-    let before = settled(&cluster);
+    let before = cluster.settled_versions(WRITABLE, &outside_the_control_plane);
     let mut failures = Vec::new();
     for case in &cases {
         let mut cmd = command();
@@ -692,7 +648,7 @@ spec:
             ));
         }
         if !matches!(case.kubeconfig, Kubeconfig::None) {
-            let after = resource_versions(&cluster);
+            let after = cluster.resource_versions(WRITABLE, &outside_the_control_plane);
             assert_eq!(after, before, "{}: an object changed", case.name);
         }
     }

@@ -256,6 +256,60 @@ impl Cluster {
         run_with(cmd, args, None)
     }
 
+    /// The resourceVersion of every object of `resources` (a kubectl list such as
+    /// `deployments,jobs`) in the namespaces `keep` accepts.
+    pub fn resource_versions(
+        &self,
+        resources: &str,
+        keep: &dyn Fn(&str) -> bool,
+    ) -> BTreeMap<String, String> {
+        let list = self.get(&["-A", resources]);
+        list["items"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .filter(|it| keep(it["metadata"]["namespace"].as_str().unwrap_or_default()))
+            .map(|it| {
+                (
+                    format!(
+                        "{}/{}/{}",
+                        it["kind"].as_str().unwrap_or_default(),
+                        it["metadata"]["namespace"].as_str().unwrap_or_default(),
+                        it["metadata"]["name"].as_str().unwrap_or_default()
+                    ),
+                    it["metadata"]["resourceVersion"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// [`Cluster::resource_versions`] once the controllers have nothing left to write: two
+    /// readings a second apart agree.
+    #[track_caller]
+    pub fn settled_versions(
+        &self,
+        resources: &str,
+        keep: &dyn Fn(&str) -> bool,
+    ) -> BTreeMap<String, String> {
+        let started = std::time::Instant::now();
+        let mut last = self.resource_versions(resources, keep);
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+            let now = self.resource_versions(resources, keep);
+            if now == last {
+                return now;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(60),
+                "the cluster does not settle: {now:#?}"
+            );
+            last = now;
+        }
+    }
+
     /// Waits until the API server refuses `kubeconfig`'s credentials (a token whose bound Secret
     /// was deleted: the server's authenticator reads Secrets through its cache, so give it a
     /// moment), and returns the refused `kubectl auth whoami`.

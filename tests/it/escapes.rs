@@ -111,47 +111,10 @@ fn as_ci(cluster: &Cluster, ci: &Path, attempt: &Attempt, dry_run: bool) -> Run 
 
 /// resourceVersions of everything the token could touch in shop and billing, once settled.
 fn state(cluster: &Cluster) -> BTreeMap<String, String> {
-    let read = || -> BTreeMap<String, String> {
-        let list = cluster.get(&[
-            "-A",
-            "deployments,statefulsets,daemonsets,cronjobs,jobs,pods,leases,secrets,serviceaccounts",
-        ]);
-        list["items"]
-            .as_array()
-            .expect("a list")
-            .iter()
-            .filter(|it| {
-                matches!(
-                    it["metadata"]["namespace"].as_str(),
-                    Some("shop" | "billing")
-                )
-            })
-            .map(|it| {
-                (
-                    format!(
-                        "{}/{}/{}",
-                        it["kind"].as_str().unwrap_or_default(),
-                        it["metadata"]["namespace"].as_str().unwrap_or_default(),
-                        it["metadata"]["name"].as_str().unwrap_or_default()
-                    ),
-                    it["metadata"]["resourceVersion"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_owned(),
-                )
-            })
-            .collect()
-    };
-    let mut last = read();
-    for _ in 0..60 {
-        std::thread::sleep(std::time::Duration::from_millis(500));
-        let now = read();
-        if now == last {
-            return now;
-        }
-        last = now;
-    }
-    panic!("the cluster did not settle: {last:#?}")
+    cluster.settled_versions(
+        "deployments,statefulsets,daemonsets,cronjobs,jobs,pods,leases,secrets,serviceaccounts",
+        &|namespace| matches!(namespace, "shop" | "billing"),
+    )
 }
 
 fn ready_pod(cluster: &Cluster) -> String {
