@@ -1,6 +1,7 @@
-//! The simulator's access log, read while it is written: each line is stamped with the wall-clock
-//! moment the harness saw it (polled every 2 ms), which dates a request's end; its start is that
-//! minus the logged duration. Counting and concurrency are computed from these entries.
+//! The simulator's access log, read while it is written (polled every 2 ms). Each line carries the
+//! moments the server started and ended the request (microseconds, the server's own clock, the
+//! same machine's as the harness's), so concurrency is computed from exact overlaps, not from when
+//! the harness happened to see a line. Counting and concurrency are computed from these entries.
 
 use std::io::{Read as _, Seek as _, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -15,9 +16,10 @@ pub struct Entry {
     pub method: String,
     pub path: String,
     pub user: String,
-    pub millis: u64,
-    /// When the line appeared in the log (within the 2 ms poll).
-    pub seen: SystemTime,
+    /// When the server started the request.
+    pub started: SystemTime,
+    /// When the server ended it (wrote its log line).
+    pub ended: SystemTime,
 }
 
 impl Entry {
@@ -25,9 +27,14 @@ impl Entry {
         self.path.contains("watch=true") || self.path.contains("/watch/")
     }
 
-    /// When the request started, as far as the log tells.
+    /// When the server started the request.
     pub fn started(&self) -> SystemTime {
-        self.seen - Duration::from_millis(self.millis)
+        self.started
+    }
+
+    /// When the server ended the request.
+    pub fn ended(&self) -> SystemTime {
+        self.ended
     }
 }
 
@@ -90,11 +97,10 @@ fn follow(path: &PathBuf, entries: &Mutex<Vec<Entry>>, stop: &AtomicBool) {
             let mut chunk = String::new();
             if let Ok(read) = file.read_to_string(&mut chunk) {
                 offset += read as u64;
-                let seen = SystemTime::now();
                 partial.push_str(&chunk);
                 while let Some(end) = partial.find('\n') {
                     let line: String = partial.drain(..=end).collect();
-                    if let Some(entry) = parse(line.trim_end(), seen) {
+                    if let Some(entry) = parse(line.trim_end()) {
                         entries
                             .lock()
                             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -107,19 +113,25 @@ fn follow(path: &PathBuf, entries: &Mutex<Vec<Entry>>, stop: &AtomicBool) {
     }
 }
 
-fn parse(line: &str, seen: SystemTime) -> Option<Entry> {
+fn parse(line: &str) -> Option<Entry> {
     let mut fields = line.split('\t');
     let method = fields.next()?.to_owned();
     let path = fields.next()?.to_owned();
     let _status = fields.next()?;
     let user = fields.next()?.to_owned();
-    let millis = fields.next()?.parse().ok()?;
+    let _millis = fields.next()?;
+    let mut moment = || -> Option<SystemTime> {
+        let micros: u64 = fields.next()?.parse().ok()?;
+        Some(SystemTime::UNIX_EPOCH + Duration::from_micros(micros))
+    };
+    let started = moment()?;
+    let ended = moment()?;
     Some(Entry {
         method,
         path,
         user,
-        millis,
-        seen,
+        started,
+        ended,
     })
 }
 
@@ -163,7 +175,7 @@ pub fn max_in_flight(entries: &[Entry]) -> usize {
     let mut edges: Vec<(SystemTime, i32)> = entries
         .iter()
         .filter(|it| !it.is_watch())
-        .flat_map(|it| [(it.started(), 1), (it.seen, -1)])
+        .flat_map(|it| [(it.started(), 1), (it.ended(), -1)])
         .collect();
     // Ends sort before starts at the same instant.
     edges.sort();
@@ -182,7 +194,7 @@ pub fn max_watches_open(entries: &[Entry]) -> usize {
     let mut edges: Vec<(SystemTime, i32)> = entries
         .iter()
         .filter(|it| it.is_watch())
-        .flat_map(|it| [(it.started(), 1), (it.seen, -1)])
+        .flat_map(|it| [(it.started(), 1), (it.ended(), -1)])
         .collect();
     edges.sort();
     let mut current = 0i32;

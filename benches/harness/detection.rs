@@ -207,7 +207,7 @@ pub fn failure(ctx: &Ctx) -> anyhow::Result<Section> {
                         "/apis/apps/v1/namespaces/{tool_ns}/deployments/web"
                     ))
             })
-            .map(|it| it.seen)
+            .map(|it| it.ended())
             .collect();
         let [_update, rollback, ..] = patches[..] else {
             bail!(

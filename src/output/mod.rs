@@ -60,8 +60,10 @@ pub fn preview(
                 report.dry_run = None;
                 report.files_written = Some(rewrites.iter().map(|it| it.name.clone()).collect());
             }
-            serde_json::to_writer_pretty(&mut stdout, &report)?;
-            stdout.write_all(b"\n")?;
+            let mut buffered = io::BufWriter::with_capacity(1 << 16, &mut stdout);
+            serde_json::to_writer_pretty(&mut buffered, &report)?;
+            buffered.write_all(b"\n")?;
+            buffered.flush()?;
         }
         OutputFormat::Yaml => {
             let text = crate::offline::updated_yaml(preview).map_err(io::Error::other)?;
@@ -650,7 +652,8 @@ fn finished(report: &Report, elapsed: Duration) -> Report {
 
 /// Writes a report as one pretty JSON object on stdout.
 fn json(report: &Report) -> io::Result<()> {
-    let mut stdout = io::stdout().lock();
+    // Buffered: stdout is line-buffered, and a report of 10,000 workloads has 130,000 lines.
+    let mut stdout = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
     serde_json::to_writer_pretty(&mut stdout, report)?;
     stdout.write_all(b"\n")?;
     stdout.flush()

@@ -1,7 +1,14 @@
 //! The access log: one tab-separated line per request — method, path and query, status, user,
-//! milliseconds.
+//! milliseconds taken, then when the request started and ended (microseconds since the Unix epoch,
+//! read from the clock as the server saw them, so overlaps between requests are exact).
 
-use std::{fs::File, io::Write, path::Path, sync::Mutex};
+use std::{
+    fs::File,
+    io::Write,
+    path::Path,
+    sync::Mutex,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
 
 pub struct AccessLog {
     file: Mutex<File>,
@@ -20,9 +27,23 @@ impl AccessLog {
         path_and_query: &str,
         status: u16,
         user: &str,
-        millis: u128,
+        took: Duration,
     ) {
-        let line = format_line(method, path_and_query, status, user, millis);
+        let ended = SystemTime::now();
+        let started = ended.checked_sub(took).unwrap_or(ended);
+        let micros = |at: SystemTime| {
+            at.duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_micros()
+        };
+        let line = format_line(
+            method,
+            path_and_query,
+            status,
+            user,
+            took.as_millis(),
+            (micros(started), micros(ended)),
+        );
         if let Ok(mut f) = self.file.lock() {
             let _ = f.write_all(line.as_bytes());
             let _ = f.flush();
@@ -36,8 +57,9 @@ pub fn format_line(
     status: u16,
     user: &str,
     millis: u128,
+    (started, ended): (u128, u128),
 ) -> String {
-    format!("{method}\t{path_and_query}\t{status}\t{user}\t{millis}\n")
+    format!("{method}\t{path_and_query}\t{status}\t{user}\t{millis}\t{started}\t{ended}\n")
 }
 
 #[cfg(test)]
@@ -45,8 +67,8 @@ mod tests {
     #[test]
     fn tab_separated() {
         assert_eq!(
-            super::format_line("GET", "/api?x=1", 200, "admin", 3),
-            "GET\t/api?x=1\t200\tadmin\t3\n"
+            super::format_line("GET", "/api?x=1", 200, "admin", 3, (10, 3010)),
+            "GET\t/api?x=1\t200\tadmin\t3\t10\t3010\n"
         );
     }
 }

@@ -336,7 +336,7 @@ pub async fn handle(
             &path_and_query,
             response.status().as_u16(),
             &user,
-            started.elapsed().as_millis(),
+            started.elapsed(),
         );
     }
     Ok(response)

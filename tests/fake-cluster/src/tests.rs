@@ -537,7 +537,7 @@ async fn seeded_faults_and_access_log() {
     let text = std::fs::read_to_string(&log).unwrap();
     let line = text.lines().find(|l| l.contains("/configmaps")).unwrap();
     let cols: Vec<&str> = line.split('\t').collect();
-    assert_eq!(cols.len(), 5, "{line}");
+    assert_eq!(cols.len(), 7, "{line}");
     assert_eq!(
         (cols[0], cols[1], cols[3]),
         ("GET", "/api/v1/namespaces/default/configmaps?", "admin")
