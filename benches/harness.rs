@@ -1,6 +1,7 @@
 //! `cargo bench --bench harness [-- --quick] [--repetitions N] [--tool PATH] [--kubectl PATH]
-//! [--out PATH]`: runs the benchmarks (see `harness/mod.rs`) and writes BENCHMARKS.md (by
-//! default at the repository root). `scripts/bench.sh` builds the release binary and runs this.
+//! [--out PATH] [--only 4,5]`: runs the benchmarks (see `harness/mod.rs`; `--only` runs just those
+//! measurements, for a partial document while working) and writes BENCHMARKS.md (by default at
+//! the repository root). `scripts/bench.sh` builds the release binary and runs this.
 
 #[path = "harness/mod.rs"]
 mod harness;
@@ -27,6 +28,7 @@ fn run() -> anyhow::Result<()> {
     let mut tool = root.join("target/release/kubectl-update");
     let mut kubectl = None;
     let mut out = root.join("BENCHMARKS.md");
+    let mut only = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().with_context(|| format!("{arg} needs a value"));
@@ -36,6 +38,13 @@ fn run() -> anyhow::Result<()> {
             "--tool" => tool = PathBuf::from(value()?),
             "--kubectl" => kubectl = Some(PathBuf::from(value()?)),
             "--out" => out = PathBuf::from(value()?),
+            "--only" => {
+                for number in value()?.split(',') {
+                    only.push(number.trim().parse().with_context(|| {
+                        format!("--only takes measurement numbers such as 4,5, not {number:?}")
+                    })?);
+                }
+            }
             // cargo passes `--bench` to every bench target.
             "--bench" => (),
             other => bail!("unknown argument {other}"),
@@ -56,6 +65,7 @@ fn run() -> anyhow::Result<()> {
         repetitions: repetitions.unwrap_or(if quick { 1 } else { 5 }),
         tool,
         kubectl,
+        only,
         command: std::env::var("BENCH_COMMAND").unwrap_or_else(|_| {
             format!(
                 "cargo bench --bench harness -- {}",

@@ -5,7 +5,7 @@
 #   scripts/bench.sh --quick    # one repetition at tiny sizes: checks the harness works
 #
 # Extra arguments go to the harness (benches/harness.rs): --repetitions N, --out PATH,
-# --kubectl PATH, --tool PATH.
+# --kubectl PATH, --tool PATH, --only 4,5 (those measurements only, with --out elsewhere).
 #
 # The measured binary is the release build (lto, strip, as shipped). The harness itself (and the
 # simulated cluster it runs in-process, tests/fake-cluster) is built with the bench profile minus

@@ -37,6 +37,7 @@ mod signals;
 mod workload;
 mod yaml11;
 mod yaml_load;
+mod yaml_split;
 
 use std::process::ExitCode;
 

@@ -161,14 +161,54 @@ fn object_at<'a>(document: &'a Value, pointer: &str) -> &'a Value {
     document.pointer(pointer).unwrap_or(document)
 }
 
-/// Finds the objects of known kinds, checking each is well formed.
+/// Finds the objects of known kinds, checking each is well formed. Documents are independent, so
+/// a long stream is checked in chunks on every core; the first problem in input order is reported.
 fn locate(
     documents: &[Document],
     files: &[SourceFile],
     default_namespace: &str,
 ) -> Result<Vec<Located>, Failure> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(documents.len() / 512)
+        .max(1);
+    if threads == 1 {
+        return locate_in(0, documents, files, default_namespace);
+    }
+    let chunk = documents.len().div_ceil(threads);
+    let parts: Vec<Result<Vec<Located>, Failure>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = documents
+            .chunks(chunk)
+            .enumerate()
+            .map(|(idx, part)| {
+                scope.spawn(move || locate_in(idx * chunk, part, files, default_namespace))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|it| {
+                it.join().unwrap_or_else(|_| {
+                    Err(Failure::new(Exit::Failed, "a manifest checker panicked"))
+                })
+            })
+            .collect()
+    });
     let mut res = Vec::new();
-    for (document_idx, document) in documents.iter().enumerate() {
+    for part in parts {
+        res.extend(part?);
+    }
+    Ok(res)
+}
+
+/// `locate` for consecutive documents, the first of which is the `first`-th of the input.
+fn locate_in(
+    first: usize,
+    documents: &[Document],
+    files: &[SourceFile],
+    default_namespace: &str,
+) -> Result<Vec<Located>, Failure> {
+    let mut res = Vec::new();
+    for (document_idx, document) in (first..).zip(documents) {
         for pointer in manifest::object_pointers(&document.value) {
             let object = object_at(&document.value, &pointer);
             let place = || {

@@ -9,7 +9,7 @@ use std::ops::Range;
 use granit_parser::{Event, Parser, ScalarStyle, ScanError, Span};
 use serde_json::{Map, Value};
 
-use crate::yaml11;
+use crate::{yaml_split, yaml11};
 
 /// One non-empty document of a stream.
 #[derive(Debug, Clone)]
@@ -43,10 +43,47 @@ pub enum Style {
     Block,
 }
 
-/// Loads every non-empty document. Errors read `line L, column C: what is wrong`.
+/// Loads every non-empty document. Errors read `line L, column C: what is wrong`. A large stream
+/// is cut at kubectl's document separators (`yaml_split`) and its parts load on every core; the
+/// documents, positions and the first error in text order are the same as loading it whole.
 pub fn load(text: &str) -> Result<Vec<Loaded>, String> {
-    let mut loader = Loader::new(text, None);
-    loader.stream()
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    load_on(text, threads)
+}
+
+fn load_on(text: &str, threads: usize) -> Result<Vec<Loaded>, String> {
+    let parts = yaml_split::parts(text, threads);
+    if parts.len() == 1 {
+        return Loader::new(text, None).stream();
+    }
+    let loaded: Vec<Result<Vec<Loaded>, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|part| {
+                scope.spawn(move || {
+                    let line = text[..part.start].bytes().filter(|it| *it == b'\n').count();
+                    let mut loader = Loader::new(&text[part.clone()], None);
+                    loader.base = Base {
+                        byte: part.start,
+                        line,
+                    };
+                    loader.stream()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|it| {
+                it.join()
+                    .unwrap_or_else(|_| Err("the YAML reader panicked".to_owned()))
+            })
+            .collect()
+    });
+    let mut res = Vec::new();
+    for part in loaded {
+        res.extend(part?);
+    }
+    Ok(res)
 }
 
 /// The 1-based line where the node at `pointer` starts in the `document`-th (1-based) non-empty
@@ -57,7 +94,16 @@ pub fn line_of(text: &str, document: usize, pointer: &str) -> Option<usize> {
     loader.found
 }
 
+/// Where a part of the stream starts in the whole text: positions are reported in the whole.
+#[derive(Default, Clone, Copy)]
+struct Base {
+    byte: usize,
+    /// Lines before the part.
+    line: usize,
+}
+
 struct Loader<'a> {
+    base: Base,
     parser: Parser<'a, granit_parser::StrInput<'a>>,
     anchors: HashMap<usize, (Value, Option<ImageScalar>)>,
     images: Vec<ImageScalar>,
@@ -67,11 +113,16 @@ struct Loader<'a> {
     wanted: Option<(usize, String)>,
     document: usize,
     found: Option<usize>,
+    /// The parser numbers anchors across the stream; the loader numbers them from 1 in each
+    /// document (the parser's number minus `anchor_base`), so a part loads as the whole does.
+    anchor_base: usize,
+    anchor_max: usize,
 }
 
 impl<'a> Loader<'a> {
     fn new(text: &'a str, wanted: Option<(usize, String)>) -> Self {
         Loader {
+            base: Base::default(),
             parser: Parser::new_from_str(text),
             anchors: HashMap::new(),
             images: Vec::new(),
@@ -80,6 +131,8 @@ impl<'a> Loader<'a> {
             wanted,
             document: 0,
             found: None,
+            anchor_base: 0,
+            anchor_max: 0,
         }
     }
 
@@ -87,11 +140,32 @@ impl<'a> Loader<'a> {
         loop {
             match self.parser.next_event() {
                 // Comments and anchor names are presentation, not data.
-                Some(Ok(it)) if is_data(&it.0) => return Ok(it),
+                Some(Ok((mut event, span))) if is_data(&event) => {
+                    self.number_anchors(&mut event);
+                    return Ok((event, span));
+                }
                 Some(Ok(_)) => (),
-                Some(Err(err)) => return Err(scan_error(&err)),
+                Some(Err(err)) => return Err(self.scan_error(&err)),
                 None => return Err("unexpected end of the YAML stream".to_owned()),
             }
+        }
+    }
+
+    /// Renumbers the event's anchor within its document (0 stays "none"; an alias to an earlier
+    /// document's anchor becomes 0, which no anchor has).
+    fn number_anchors(&mut self, event: &mut Event<'a>) {
+        match event {
+            Event::DocumentStart(..) => self.anchor_base = self.anchor_max,
+            Event::Scalar(_, _, id, _)
+            | Event::SequenceStart(_, id, _)
+            | Event::MappingStart(_, id, _)
+                if *id != 0 =>
+            {
+                self.anchor_max = self.anchor_max.max(*id);
+                *id = id.saturating_sub(self.anchor_base);
+            }
+            Event::Alias(id) => *id = id.saturating_sub(self.anchor_base),
+            _ => (),
         }
     }
 
@@ -103,6 +177,8 @@ impl<'a> Loader<'a> {
                 Event::StreamStart | Event::DocumentEnd => (),
                 Event::StreamEnd => return Ok(res),
                 Event::DocumentStart(..) => {
+                    // kubectl parses each document on its own: anchors do not cross documents.
+                    self.anchors.clear();
                     self.images.clear();
                     self.alias_uses.clear();
                     self.pointer.clear();
@@ -118,7 +194,7 @@ impl<'a> Loader<'a> {
                         alias_uses: std::mem::take(&mut self.alias_uses),
                     });
                 }
-                _ => return Err(at(span, "unexpected YAML event outside a document")),
+                _ => return Err(self.at(span, "unexpected YAML event outside a document")),
             }
         }
     }
@@ -129,7 +205,7 @@ impl<'a> Loader<'a> {
             && *pointer == self.pointer
             && self.found.is_none()
         {
-            self.found = Some(span.start.line());
+            self.found = Some(self.base.line + span.start.line());
         }
         match event {
             Event::Scalar(text, style, anchor, tag) => {
@@ -141,7 +217,7 @@ impl<'a> Loader<'a> {
                     (ScalarStyle::Plain, false, _) => yaml11::resolve(&text),
                     _ => yaml11::Scalar::Str(text.clone().into_owned()),
                 };
-                let value = scalar.into_value().map_err(|err| at(span, &err))?;
+                let value = scalar.into_value().map_err(|err| self.at(span, &err))?;
                 let image = (is_image && value.is_string())
                     .then(|| self.image_scalar(&span, style, anchor))
                     .flatten();
@@ -159,7 +235,7 @@ impl<'a> Loader<'a> {
                     .anchors
                     .get(&id)
                     .cloned()
-                    .ok_or_else(|| at(span, "an alias to an unknown anchor"))?;
+                    .ok_or_else(|| self.at(span, "an alias to an unknown anchor"))?;
                 if let (true, Some(image)) = (is_image, image) {
                     self.images.push(ImageScalar {
                         pointer: self.pointer.clone(),
@@ -194,7 +270,7 @@ impl<'a> Loader<'a> {
                 }
                 Ok(value)
             }
-            _ => Err(at(span, "unexpected YAML event")),
+            _ => Err(self.at(span, "unexpected YAML event")),
         }
     }
 
@@ -216,12 +292,14 @@ impl<'a> Loader<'a> {
                         Value::Bool(it) => it.to_string(),
                         Value::Number(it) => it.to_string(),
                         Value::Null => {
-                            return Err(at(span, "a null mapping key (kubectl rejects it too)"));
+                            return Err(
+                                self.at(span, "a null mapping key (kubectl rejects it too)")
+                            );
                         }
-                        _ => return Err(at(span, "a mapping or list as a mapping key")),
+                        _ => return Err(self.at(span, "a mapping or list as a mapping key")),
                     }
                 }
-                _ => return Err(at(span, "a mapping or list as a mapping key")),
+                _ => return Err(self.at(span, "a mapping or list as a mapping key")),
             };
             let (event, span) = self.next()?;
             let len = self.pointer.len();
@@ -241,10 +319,10 @@ impl<'a> Loader<'a> {
                         .rev()
                         .map(|it| match it {
                             Value::Object(it) => Ok(it),
-                            _ => Err(at(span, "`<<` merges mappings only")),
+                            _ => Err(self.at(span, "`<<` merges mappings only")),
                         })
                         .collect::<Result<_, _>>()?,
-                    _ => return Err(at(span, "`<<` merges mappings only")),
+                    _ => return Err(self.at(span, "`<<` merges mappings only")),
                 };
                 for source in sources {
                     res.extend(source);
@@ -258,14 +336,16 @@ impl<'a> Loader<'a> {
     fn image_scalar(&self, span: &Span, style: ScalarStyle, anchor: usize) -> Option<ImageScalar> {
         Some(ImageScalar {
             pointer: self.pointer.clone(),
-            range: span.byte_range()?,
+            range: span
+                .byte_range()
+                .map(|it| it.start + self.base.byte..it.end + self.base.byte)?,
             style: match style {
                 ScalarStyle::Plain => Style::Plain,
                 ScalarStyle::SingleQuoted => Style::SingleQuoted,
                 ScalarStyle::DoubleQuoted => Style::DoubleQuoted,
                 ScalarStyle::Literal | ScalarStyle::Folded => Style::Block,
             },
-            line: span.start.line(),
+            line: self.base.line + span.start.line(),
             anchor,
         })
     }
@@ -288,28 +368,30 @@ fn is_data(event: &Event<'_>) -> bool {
     )
 }
 
-fn at(span: Span, message: &str) -> String {
-    format!(
-        "line {}, column {}: {message}",
-        span.start.line(),
-        span.start.col() + 1
-    )
-}
+impl Loader<'_> {
+    fn at(&self, span: Span, message: &str) -> String {
+        format!(
+            "line {}, column {}: {message}",
+            self.base.line + span.start.line(),
+            span.start.col() + 1
+        )
+    }
 
-fn scan_error(err: &ScanError) -> String {
-    let text = err.to_string();
-    let reason = text.lines().next().unwrap_or_default().trim();
-    // The parser appends its own position; the message gives it once, first.
-    let reason = [" at char ", " at line "]
-        .iter()
-        .filter_map(|it| reason.find(it))
-        .min()
-        .map_or(reason, |idx| &reason[..idx]);
-    format!(
-        "line {}, column {}: invalid YAML: {reason}",
-        err.marker().line(),
-        err.marker().col() + 1
-    )
+    fn scan_error(&self, err: &ScanError) -> String {
+        let text = err.to_string();
+        let reason = text.lines().next().unwrap_or_default().trim();
+        // The parser appends its own position; the message gives it once, first.
+        let reason = [" at char ", " at line "]
+            .iter()
+            .filter_map(|it| reason.find(it))
+            .min()
+            .map_or(reason, |idx| &reason[..idx]);
+        format!(
+            "line {}, column {}: invalid YAML: {reason}",
+            self.base.line + err.marker().line(),
+            err.marker().col() + 1
+        )
+    }
 }
 
 #[cfg(test)]
@@ -340,6 +422,38 @@ mod tests {
         assert_eq!(load(text).unwrap().len(), 1);
         assert_eq!(line_of(text, 1, "/b/c/1"), Some(7));
         assert!(load("a: [1\n").unwrap_err().starts_with("line "));
+    }
+
+    #[test]
+    fn a_stream_loaded_in_parts_is_the_stream_loaded_whole() {
+        let mut text = String::new();
+        for it in 0..6_000 {
+            text.push_str(&format!(
+                "--- # {it}\nkind: Deployment\nmetadata: {{name: d-{it}}}\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: &i 'busybox:1.{it}'\n      - {{name: side, image: *i}}\n"
+            ));
+        }
+        let whole = Loader::new(&text, None).stream().unwrap();
+        let parts = load_on(&text, 4).unwrap();
+        assert_eq!(yaml_split::parts(&text, 4).len(), 4);
+        assert_eq!(whole.len(), parts.len());
+        for (a, b) in whole.iter().zip(&parts) {
+            assert_eq!(a.value, b.value);
+            assert_eq!(a.images, b.images);
+            assert_eq!(a.alias_uses, b.alias_uses);
+        }
+        let last = &parts[5_999].images[1];
+        assert_eq!(&text[last.range.clone()], "'busybox:1.5999'");
+        // The first error in the text is reported, at its line in the whole text.
+        let broken = format!("{text}---\na: [1\n");
+        let whole = Loader::new(&broken, None).stream().unwrap_err();
+        assert_eq!(load_on(&broken, 4).unwrap_err(), whole);
+        assert!(whole.starts_with("line 60002,"), "{whole}");
+    }
+
+    #[test]
+    fn anchors_do_not_cross_documents() {
+        let err = load("a: &x 1\n---\nb: *x\n").unwrap_err();
+        assert!(err.starts_with("line 3,"), "{err}");
     }
 
     #[test]

@@ -33,6 +33,8 @@ pub struct Options {
     pub kubectl: PathBuf,
     /// The command line recorded in the document.
     pub command: String,
+    /// Only these measurements (their numbers, 1-based); empty means all.
+    pub only: Vec<usize>,
 }
 
 /// Shared by every measurement.
@@ -97,7 +99,10 @@ pub fn run(options: &Options) -> anyhow::Result<Document> {
         ("8. Real control plane", real::measure),
     ];
     let mut sections = Vec::new();
-    for (title, measure) in measurements {
+    for (number, (title, measure)) in (1..).zip(measurements) {
+        if !options.only.is_empty() && !options.only.contains(&number) {
+            continue;
+        }
         eprintln!("bench: {title}");
         let section = match measure(&ctx) {
             Ok(mut section) => {

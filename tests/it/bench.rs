@@ -16,6 +16,7 @@ fn quick_mode_produces_every_section() {
         tool: env!("CARGO_BIN_EXE_kubectl-update").into(),
         kubectl,
         command: "cargo test --test it bench".to_owned(),
+        only: Vec::new(),
     };
     let document = harness::run(&options).expect("the harness runs").render();
     for heading in [

@@ -8,6 +8,7 @@ use bytes::Bytes;
 use http::Response;
 use serde_json::{Value, json};
 
+use crate::key::Key;
 use crate::{
     admission,
     auth::UserInfo,
@@ -169,10 +170,39 @@ fn get(ctx: &Context<'_>) -> Result<Response<Body>, ApiError> {
     Ok(json_response(200, obj))
 }
 
+/// What a continue token carries: the snapshot's resourceVersion and the last key served.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct ContinueToken {
     rv: u64,
-    start: String,
+    namespace: String,
+    name: String,
+}
+
+/// The request's label and field selectors.
+struct Selectors {
+    labels: LabelSelector,
+    fields: FieldSelector,
+}
+
+impl Selectors {
+    fn of(ctx: &Context<'_>) -> Result<Selectors, ApiError> {
+        let labels = LabelSelector::parse(ctx.query.get("labelSelector").unwrap_or(""))
+            .map_err(ApiError::bad_request)?;
+        let fields = FieldSelector::parse(
+            ctx.query.get("fieldSelector").unwrap_or(""),
+            ctx.req.def.plural,
+        )
+        .map_err(ApiError::bad_request)?;
+        Ok(Selectors { labels, fields })
+    }
+
+    fn matches(&self, o: &Value) -> bool {
+        self.labels.matches_object(o) && self.fields.matches(o)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.labels.is_empty() && self.fields.is_empty()
+    }
 }
 
 /// Filters by the request's selectors, in storage order.
@@ -180,37 +210,30 @@ pub fn selected<'v>(
     ctx: &Context<'_>,
     objects: Vec<&'v Value>,
 ) -> Result<Vec<&'v Value>, ApiError> {
-    let labels = LabelSelector::parse(ctx.query.get("labelSelector").unwrap_or(""))
-        .map_err(ApiError::bad_request)?;
-    let fields = FieldSelector::parse(
-        ctx.query.get("fieldSelector").unwrap_or(""),
-        ctx.req.def.plural,
-    )
-    .map_err(ApiError::bad_request)?;
+    let selectors = Selectors::of(ctx)?;
     Ok(objects
         .into_iter()
-        .filter(|o| labels.matches_object(o) && fields.matches(o))
+        .filter(|o| selectors.matches(o))
         .collect())
 }
 
-fn key_of(o: &Value) -> String {
-    let ns = o
-        .pointer("/metadata/namespace")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let name = o
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    format!("{ns}/{name}")
+fn key_of(o: &Value) -> Key {
+    let field = |name: &str| {
+        o.get("metadata")
+            .and_then(|m| m.get(name))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    };
+    Key::new(field("namespace"), field("name"))
 }
 
 fn list(ctx: &Context<'_>) -> Result<Response<Body>, ApiError> {
     let def = ctx.req.def;
     let storage = ctx.state.storage();
     let ns = (!ctx.req.namespace.is_empty()).then_some(ctx.req.namespace.as_str());
-    let mut items = selected(ctx, storage.list(def, ns))?;
+    let selectors = Selectors::of(ctx)?;
     let mut rv = storage.current_rv();
+    let mut after = None;
     if let Some(token) = ctx.query.get("continue").filter(|t| !t.is_empty()) {
         let parsed: ContinueToken = URL_SAFE_NO_PAD
             .decode(token)
@@ -218,7 +241,7 @@ fn list(ctx: &Context<'_>) -> Result<Response<Body>, ApiError> {
             .and_then(|b| serde_json::from_slice(&b).ok())
             .ok_or_else(|| ApiError::bad_request("invalid continue token"))?;
         rv = parsed.rv;
-        items.retain(|o| key_of(o) > parsed.start);
+        after = Some(Key::new(parsed.namespace, parsed.name));
     }
     let limit = ctx
         .query
@@ -226,21 +249,31 @@ fn list(ctx: &Context<'_>) -> Result<Response<Body>, ApiError> {
         .and_then(|l| l.parse::<usize>().ok())
         .filter(|l| *l > 0);
     let mut meta = json!({"resourceVersion": rv.to_string()});
-    if let Some(limit) = limit
-        && items.len() > limit
-    {
-        let remaining = items.len() - limit;
-        items.truncate(limit);
-        let token = ContinueToken {
-            rv,
-            start: key_of(items[limit - 1]),
-        };
-        meta["continue"] =
-            json!(URL_SAFE_NO_PAD.encode(serde_json::to_vec(&token).unwrap_or_default()));
-        meta["remainingItemCount"] = json!(remaining);
-    }
     // Serialize outside the lock: the controller tick needs it too.
-    let items: Vec<Value> = items.into_iter().cloned().collect();
+    let items: Vec<Value> = {
+        let mut matching = storage
+            .list_after(def, ns, after.as_ref())
+            .filter(|o| selectors.matches(o));
+        let items: Vec<&Value> = match limit {
+            Some(limit) => matching.by_ref().take(limit).collect(),
+            None => matching.by_ref().collect(),
+        };
+        if let Some(more) = matching.next() {
+            let key = key_of(items.last().copied().unwrap_or(more));
+            let token = ContinueToken {
+                rv,
+                namespace: key.namespace,
+                name: key.name,
+            };
+            meta["continue"] =
+                json!(URL_SAFE_NO_PAD.encode(serde_json::to_vec(&token).unwrap_or_default()));
+            // Like kube-apiserver: the count is known only when nothing was filtered out.
+            if selectors.is_empty() {
+                meta["remainingItemCount"] = json!(1 + matching.count());
+            }
+        }
+        items.into_iter().cloned().collect()
+    };
     drop(storage);
     if table::wants_table(ctx.accept) {
         return Ok(json_response(

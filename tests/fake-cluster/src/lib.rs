@@ -18,6 +18,7 @@ pub mod defaults;
 pub mod discovery;
 pub mod errors;
 pub mod faults;
+pub mod key;
 pub mod kubeconfig;
 mod logs;
 pub mod managed;

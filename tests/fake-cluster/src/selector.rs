@@ -322,6 +322,10 @@ impl FieldSelector {
         Ok(FieldSelector(terms))
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     pub fn matches(&self, object: &Value) -> bool {
         self.0.iter().all(|t| {
             let actual = field_value(object, &t.field);

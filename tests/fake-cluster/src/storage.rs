@@ -4,12 +4,14 @@
 //! validation, finalizers, cascading delete) shared by API writes and controller writes.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::ops::Bound;
 use std::sync::Arc;
 
 use rand::Rng;
 use serde_json::{Map, Value, json};
 use tokio::sync::broadcast;
 
+use crate::key::Key;
 use crate::{
     controllers::{Logs, Store, StoreError},
     defaults,
@@ -86,7 +88,7 @@ pub struct Deleted {
     pub pending: bool,
 }
 
-type Objects = BTreeMap<(String, String), Value>;
+type Objects = BTreeMap<Key, Value>;
 
 /// The cluster's state.
 pub struct Storage {
@@ -212,28 +214,40 @@ impl Storage {
         let ns = if def.namespaced { namespace } else { "" };
         self.objects
             .get(def.plural)
-            .and_then(|m| m.get(&(ns.to_string(), name.to_string())))
+            .and_then(|m| m.get(&Key::new(ns, name)))
     }
 
-    /// Objects of `def`, sorted by namespace then name; `namespace` None means all.
+    /// Objects of `def` in etcd's order (see [`Key`]); `namespace` None means all.
     pub fn list(&self, def: &ResourceDef, namespace: Option<&str>) -> Vec<&Value> {
-        let Some(m) = self.objects.get(def.plural) else {
-            return Vec::new();
+        self.list_after(def, namespace, None).collect()
+    }
+
+    /// Objects of `def` in etcd's order that sort after `after` (a continue token's last key), so
+    /// that serving a page costs the page, not the whole collection.
+    pub fn list_after<'s>(
+        &'s self,
+        def: &ResourceDef,
+        namespace: Option<&str>,
+        after: Option<&Key>,
+    ) -> impl Iterator<Item = &'s Value> + 's {
+        let namespace = namespace.filter(|_| def.namespaced).map(str::to_owned);
+        let start = match (namespace.as_deref(), after) {
+            (_, Some(after)) => Bound::Excluded(after.clone()),
+            (Some(ns), None) => Bound::Included(Key::first_in(ns)),
+            (None, None) => Bound::Unbounded,
         };
-        match namespace.filter(|_| def.namespaced) {
-            Some(ns) => m
-                .range((ns.to_string(), String::new())..)
-                .take_while(|((n, _), _)| n == ns)
-                .map(|(_, v)| v)
-                .collect(),
-            None => m.values().collect(),
-        }
+        self.objects
+            .get(def.plural)
+            .into_iter()
+            .flat_map(move |m| m.range((start.clone(), Bound::Unbounded)))
+            .take_while(move |(k, _)| namespace.as_ref().is_none_or(|ns| &k.namespace == ns))
+            .map(|(_, v)| v)
     }
 
     pub fn namespace_exists(&self, ns: &str) -> bool {
         self.objects
             .get("namespaces")
-            .is_some_and(|m| m.contains_key(&(String::new(), ns.to_string())))
+            .is_some_and(|m| m.contains_key(&Key::new("", ns)))
     }
 
     fn commit(
@@ -250,10 +264,10 @@ impl Storage {
         let map = self.objects.entry(def.plural).or_default();
         match kind {
             EventKind::Deleted => {
-                map.remove(&(ns.clone(), name));
+                map.remove(&Key::new(ns.clone(), name));
             }
             _ => {
-                map.insert((ns.clone(), name), object.clone());
+                map.insert(Key::new(ns.clone(), name), object.clone());
             }
         }
         let event = Arc::new(Event {
