@@ -18,7 +18,8 @@ case "${1:-}" in
 esac
 
 # The first build compiles every dependency (a few minutes: 2 min 29 s measured cold on 2 quiet
-# cores); later ones take seconds. cargo's own progress shows on stderr.
+# cores, far longer on busy ones; see the README); later ones take seconds. cargo's own progress
+# shows on stderr.
 if [ ! -x target/debug/kubectl-update ]; then
   echo "Building kubectl-update and the simulated cluster (the first build takes a few minutes; cargo's progress follows)..." >&2
 else
