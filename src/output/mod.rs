@@ -608,7 +608,7 @@ pub fn diagnosis_lines(diagnosis: &crate::rollout::diagnose::Diagnosis) -> Vec<S
             }
         }
         None if diagnosis.problems.is_empty() => {
-            lines.push(format!("log of {container}: none (it never started)"));
+            lines.push(format!("log of {container}: none"));
         }
         None => (),
     }

@@ -138,9 +138,7 @@ async fn warning_events(
     pod: &str,
 ) -> Result<Vec<EventSummary>, String> {
     let api: Api<Event> = Api::namespaced(cluster.client.clone(), namespace);
-    let params = ListParams::default().fields(&format!(
-        "involvedObject.kind=Pod,involvedObject.name={pod},type=Warning"
-    ));
+    let params = ListParams::default().fields(&format!("involvedObject.name={pod},type=Warning"));
     let listed = match tokio::time::timeout(READ_TIMEOUT, api.list(&params)).await {
         Ok(Ok(listed)) => listed.items,
         Ok(Err(kube::Error::Api(status))) if status.is_forbidden() => {
@@ -233,13 +231,15 @@ async fn last_lines(
                     "logs not shown: this token may not get pods/log in namespace {namespace}"
                 ));
             }
-            // No previous run (400), or a container that never started: try the next.
+            // No previous run, a container that never started, or no log at all (400): try the
+            // next; none is not a problem.
+            Ok(Err(kube::Error::Api(status))) if status.code == 400 => (),
+            Ok(Err(kube::Error::Api(status))) => problem = Some(status.message),
             Ok(Err(err)) => problem = Some(crate::cluster::one_line(&err)),
             Err(_) => problem = Some("no answer in time".to_owned()),
         }
     }
     match problem {
-        Some(problem) if problem.contains("waiting to start") => Ok(None),
         Some(problem) => Err(format!("logs not shown: {problem}")),
         None => Ok(None),
     }

@@ -179,6 +179,13 @@ fn github_error_annotation_for_a_rolled_back_failure() {
         "{}",
         res.stderr
     );
+    assert!(
+        body[..end]
+            .iter()
+            .any(|it| it.trim_start().starts_with("Failed: ") && it.contains("ErrImagePull")),
+        "the pull failure's Warning Event: {}",
+        res.stderr
+    );
 }
 
 #[test]

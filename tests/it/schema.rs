@@ -223,13 +223,17 @@ fn a_crash_loop_is_explained_by_events_and_the_previous_runs_log() {
         ["app", "wait"].contains(&diagnosis["container"].as_str().unwrap_or_default()),
         "{diagnosis:?}"
     );
-    let events = diagnosis["events"].as_array().unwrap();
-    assert!(
-        events.iter().any(|it| it["reason"] == "BackOff"),
-        "{diagnosis:?}"
-    );
+    assert!(diagnosis["pod"].is_string(), "{diagnosis:?}");
+    assert!(diagnosis.get("problems").is_none(), "{diagnosis:?}");
     if cluster.simulated() {
-        // kwok runs no process, so only the simulator prints the crashed run's line.
+        // kubelet's BackOff Event. kwok sends one only when the container restarts, after the
+        // 2 s that fail it here; and it runs no process, so only the simulator prints the crashed
+        // run's line.
+        let events = diagnosis["events"].as_array().unwrap();
+        assert!(
+            events.iter().any(|it| it["reason"] == "BackOff"),
+            "{diagnosis:?}"
+        );
         assert_eq!(diagnosis["logsOf"], "previous", "{diagnosis:?}");
         assert!(
             diagnosis["logLines"][0]
@@ -238,7 +242,9 @@ fn a_crash_loop_is_explained_by_events_and_the_previous_runs_log() {
             "{diagnosis:?}"
         );
     }
-    // The text on stderr carries the same, once.
+    // The text on stderr carries the same.
     assert!(res.stderr.contains("warning events:"), "{}", res.stderr);
-    assert!(res.stderr.contains("BackOff: "), "{}", res.stderr);
+    if cluster.simulated() {
+        assert!(res.stderr.contains("BackOff: "), "{}", res.stderr);
+    }
 }
