@@ -17,7 +17,15 @@ case "${1:-}" in
   *) echo "demo.sh: unknown argument '$1' (use no argument, or --real)" >&2; exit 2 ;;
 esac
 
-cargo build --quiet --bin kubectl-update
+# The first build compiles every dependency (a few minutes: 2 min 29 s measured cold on 2 quiet
+# cores, far longer on busy ones; see the README); later ones take seconds. cargo's own progress
+# shows on stderr.
+if [ ! -x target/debug/kubectl-update ]; then
+  echo "Building kubectl-update and the simulated cluster (the first build takes a few minutes; cargo's progress follows)..." >&2
+else
+  echo "Building kubectl-update (up to date in seconds)..." >&2
+fi
+cargo build --bin kubectl-update
 bin=target/debug
 work=$(mktemp -d)
 if [ "$real" = 1 ]; then
@@ -25,7 +33,7 @@ if [ "$real" = 1 ]; then
   kubectl_bin="$(tests/control-plane/build)/kubectl"
   tests/control-plane/up --kubeconfig-out "$work/kubeconfig" --manifests examples >"$work/ready" 2>"$work/cluster.log" &
 else
-  cargo build --quiet -p fake-cluster --bin fake-cluster
+  cargo build -p fake-cluster --bin fake-cluster
   kubectl_bin=kubectl
   "$bin/fake-cluster" --kubeconfig-out "$work/kubeconfig" --manifests examples --time-scale 0.5 >"$work/ready" 2>"$work/cluster.log" &
 fi

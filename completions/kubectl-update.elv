@@ -28,7 +28,7 @@ set edit:completion:arg-completer[kubectl-update] = {|@words|
             cand -f 'Read manifests from files, directories (recursively) or `-` for stdin instead of the cluster: an offline preview that never contacts a cluster'
             cand --filename 'Read manifests from files, directories (recursively) or `-` for stdin instead of the cluster: an offline preview that never contacts a cluster'
             cand --dry-run 'Preview without writing: `client` plans from what is read; `server` also sends every write with dryRun=All'
-            cand --timeout 'Give up on the whole update after this long (e.g. 90s, 10m, 1h30m)'
+            cand --timeout 'Give up on the whole update after this long (e.g. 90s, 10m, 1h30m); a rollback after a failure gets a grace of half of it, at most 30s, so the run ends by --timeout plus that grace'
             cand --fail-after 'Declare a rollout failed once a new pod has been stuck (pull error, crash loop) this long; 0 fails at once'
             cand --max-restarts 'Declare a rollout failed once a new pod has restarted this many times'
             cand --on-interrupt 'What an interrupt (SIGINT, SIGTERM) during migrations does to the running migration copies: `keep` lets them finish (a re-run reuses a completed copy), `delete` stops them and removes their pods. No workload is touched either way; during the rollout an interrupt rolls back'

@@ -31,7 +31,7 @@ complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -s f -l file
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l dry-run -d 'Preview without writing: `client` plans from what is read; `server` also sends every write with dryRun=All' -r -f -a "none\t'Do not preview: the same as leaving --dry-run out'
 client\t'Plan from what is read; write nothing'
 server\t'Plan, then send every write with dryRun=All so the server validates it'"
-complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l timeout -d 'Give up on the whole update after this long (e.g. 90s, 10m, 1h30m)' -r
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l timeout -d 'Give up on the whole update after this long (e.g. 90s, 10m, 1h30m); a rollback after a failure gets a grace of half of it, at most 30s, so the run ends by --timeout plus that grace' -r
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l fail-after -d 'Declare a rollout failed once a new pod has been stuck (pull error, crash loop) this long; 0 fails at once' -r
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l max-restarts -d 'Declare a rollout failed once a new pod has restarted this many times' -r
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l on-interrupt -d 'What an interrupt (SIGINT, SIGTERM) during migrations does to the running migration copies: `keep` lets them finish (a re-run reuses a completed copy), `delete` stops them and removes their pods. No workload is touched either way; during the rollout an interrupt rolls back' -r -f -a "keep\t'Let them finish: stopping a migration half-way is riskier than letting it complete, and a re-run of the same image reuses the completed copy'

@@ -38,6 +38,8 @@ pub enum Step {
     Migrate,
     /// Deleting StatefulSet pods stuck on a failed revision, so a rollback can proceed.
     Unstick,
+    /// Explaining a failed rollout: the failing pod's Warning Events and its last log lines.
+    Diagnose,
     /// The per-namespace, per-classifier lock: a coordination.k8s.io Lease, created, read, renewed
     /// (or taken over) and deleted.
     Lock,
@@ -96,6 +98,8 @@ pub const TABLE: &[Row] = &[
     ),
     row(Step::Migrate, "", "pods", None, &["list", "watch"]),
     row(Step::Migrate, "", "pods", Some("log"), &["get"]),
+    row(Step::Diagnose, "", "events", None, &["list"]),
+    row(Step::Diagnose, "", "pods", Some("log"), &["get"]),
     row(
         Step::Lock,
         "coordination.k8s.io",
@@ -167,9 +171,9 @@ fn permissions(step: Step, kind: Option<Kind>) -> Vec<Permission> {
 /// What patching, watching and rolling back one workload needs.
 pub fn workload_needs(id: &ObjectId) -> Vec<Need> {
     let mut res = Vec::new();
-    for step in [Step::Patch, Step::Watch, Step::Unstick] {
+    for step in [Step::Patch, Step::Watch, Step::Unstick, Step::Diagnose] {
         let skip = match step {
-            Step::Watch => id.kind == Kind::CronJob,
+            Step::Watch | Step::Diagnose => id.kind == Kind::CronJob,
             Step::Unstick => id.kind != Kind::StatefulSet,
             Step::Discover | Step::Patch | Step::Migrate | Step::Lock => false,
         };
@@ -209,7 +213,7 @@ pub fn every_permission() -> Vec<Permission> {
     for row in TABLE {
         if !matches!(
             row.step,
-            Step::Discover | Step::Patch | Step::Watch | Step::Unstick
+            Step::Discover | Step::Patch | Step::Watch | Step::Unstick | Step::Diagnose
         ) {
             res.extend(permissions(row.step, None));
         }

@@ -18,6 +18,12 @@ pub const CLASSIFIER_KEYS: [&str; 2] = [CLASSIFIER, LEGACY_CLASSIFIER];
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Classifier(String);
 
+impl Classifier {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Display for Classifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -116,7 +116,9 @@ pub struct UpdateArgs {
     #[arg(long, value_enum, value_name = "MODE", num_args = 0..=1, require_equals = true, default_missing_value = "client")]
     pub dry_run: Option<DryRun>,
 
-    /// Give up on the whole update after this long (e.g. 90s, 10m, 1h30m)
+    /// Give up on the whole update after this long (e.g. 90s, 10m, 1h30m); a rollback after a
+    /// failure gets a grace of half of it, at most 30s, so the run ends by --timeout plus that
+    /// grace
     #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
     pub timeout: Duration,
 
@@ -403,8 +405,14 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     if text == "0" {
         return Ok(Duration::ZERO);
     }
-    humantime::parse_duration(text)
-        .map_err(|err| format!("{err} (use a number with a unit, e.g. 90s, 10m, 1h30m)"))
+    let hint = "use a number with a unit: s, m or h, e.g. 10s, 10m, 10h or 1h30m";
+    humantime::parse_duration(text).map_err(|_| {
+        if !text.is_empty() && text.bytes().all(|it| it.is_ascii_digit()) {
+            format!("`{text}` has no unit; did you mean `{text}s`? ({hint})")
+        } else {
+            format!("`{text}` is not a duration ({hint})")
+        }
+    })
 }
 
 #[cfg(test)]
@@ -423,7 +431,12 @@ mod tests {
         assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
         assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
         assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
-        assert!(parse_duration("10").unwrap_err().contains("e.g. 90s"));
+        let err = parse_duration("10").unwrap_err();
+        assert!(err.contains("did you mean `10s`?"), "{err}");
+        assert!(err.contains("e.g. 10s, 10m, 10h"), "{err}");
+        assert!(!err.contains("sec"), "humantime's spellings: {err}");
+        let err = parse_duration("ten").unwrap_err();
+        assert!(err.starts_with("`ten` is not a duration"), "{err}");
     }
 
     #[test]

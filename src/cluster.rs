@@ -68,9 +68,9 @@ pub async fn connect(args: &ClusterArgs) -> anyhow::Result<Cluster> {
             Failure::new(
                 Exit::Failed,
                 format!(
-                    "cannot load kubeconfig {}: {}",
+                    "cannot load kubeconfig \"{}\": {}",
                     path.display(),
-                    one_line(&err)
+                    kubeconfig_problem(&err)
                 ),
             )
             .hint("check the path given to --kubeconfig")
@@ -86,7 +86,7 @@ pub async fn connect(args: &ClusterArgs) -> anyhow::Result<Cluster> {
             Err(err) => {
                 return Err(Failure::new(
                     Exit::Failed,
-                    format!("cannot load kubeconfig: {}", one_line(&err)),
+                    format!("cannot load kubeconfig: {}", kubeconfig_problem(&err)),
                 )
                 .hint("fix the file named by KUBECONFIG or ~/.kube/config, or pass --kubeconfig")
                 .into());
@@ -153,6 +153,19 @@ pub async fn connect(args: &ClusterArgs) -> anyhow::Result<Cluster> {
     })
 }
 
+/// What is wrong with a kubeconfig, without kube's own wording of the path (which quotes the
+/// path's Debug form inside quotes of its own).
+fn kubeconfig_problem(err: &kube::config::KubeconfigError) -> String {
+    match err {
+        kube::config::KubeconfigError::ReadConfig(io, _) => match io.kind() {
+            std::io::ErrorKind::NotFound => "no such file".to_owned(),
+            std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+            _ => io.to_string(),
+        },
+        other => one_line(other),
+    }
+}
+
 /// Who the API server says we are (SelfSubjectReview), e.g. `system:serviceaccount:ci:deployer`.
 pub async fn whoami(cluster: &Cluster) -> anyhow::Result<String> {
     let reviews: Api<SelfSubjectReview> = Api::all(cluster.client.clone());
@@ -181,7 +194,7 @@ pub fn api_failure(err: &kube::Error, call: Option<&Call>, server: &str) -> Fail
                 None => (call.resource, None),
             };
             let permission = crate::access::Permission { group: call.group, resource, subresource, verb: call.verb };
-            Failure::new(Exit::Failed, format!("forbidden: not allowed to {call}")).hint(grant_hint(&permission))
+            Failure::new(Exit::Failed, format!("forbidden: this token may not {call}")).hint(grant_hint(&permission))
         }
         kube::Error::Api(status) if status.code == 401 => {
             Failure::new(Exit::Failed, format!("unauthorized: the server at {server} rejected the credentials"))
@@ -192,11 +205,64 @@ pub fn api_failure(err: &kube::Error, call: Option<&Call>, server: &str) -> Fail
             Failure::new(Exit::Failed, format!("the API server refused a request{what}: {} ({})", status.message, status.code))
         }
         kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::HttpError(_) => {
-            Failure::new(Exit::Failed, format!("cannot reach the cluster at {server}: {}", one_line(err)))
-                .hint("check the server address in the kubeconfig, the network, and --context")
+            unreachable(err, server)
         }
         other => Failure::new(Exit::Failed, format!("request failed: {}", one_line(other))),
     }
+}
+
+/// A connection that failed, in the user's words: what happened, the server, which flags choose it.
+fn unreachable(err: &kube::Error, server: &str) -> Failure {
+    let text = one_line(err).to_lowercase();
+    let has = |words: &[&str]| words.iter().any(|word| text.contains(word));
+    let (what, hint) = if has(&["connection refused"]) {
+        (
+            "connection refused".to_owned(),
+            "nothing listens there: check the server of the kubeconfig's cluster (--kubeconfig, --context) and that the cluster is up",
+        )
+    } else if has(&[
+        "dns error",
+        "failed to lookup address",
+        "name or service not known",
+        "no such host",
+        "nodename nor servname",
+    ]) {
+        (
+            "its host name does not resolve".to_owned(),
+            "check the server of the kubeconfig's cluster (--kubeconfig, --context) and the DNS of this machine",
+        )
+    } else if has(&["certificate", "tls", "handshake", "unknownissuer", "ssl"]) {
+        (
+            "the TLS handshake failed (the server's certificate is not trusted or does not match)"
+                .to_owned(),
+            "check certificate-authority-data and the server name of the kubeconfig's cluster (--kubeconfig, --context)",
+        )
+    } else if has(&["timed out", "timeout", "elapsed", "deadline"]) {
+        (
+            "no answer in time".to_owned(),
+            "check the network and the server of the kubeconfig's cluster (--kubeconfig, --context); --request-timeout sets how long to wait",
+        )
+    } else if has(&[
+        "connection reset",
+        "broken pipe",
+        "connection closed",
+        "unexpected eof",
+    ]) {
+        (
+            "the connection was closed".to_owned(),
+            "check the server of the kubeconfig's cluster (--kubeconfig, --context) and any proxy in between",
+        )
+    } else {
+        (
+            "the connection failed".to_owned(),
+            "check the server of the kubeconfig's cluster (--kubeconfig, --context) and the network",
+        )
+    };
+    Failure::new(
+        Exit::Failed,
+        format!("cannot reach the API server at {server}: {what}"),
+    )
+    .hint(hint)
 }
 
 /// An error and its sources on one line.

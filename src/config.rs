@@ -11,6 +11,9 @@ use crate::cli::{Cli, DryRun, OnInterrupt, OutputFormat, UpdateArgs};
 use crate::plan::Request;
 
 /// Everything an update run needs to know, validated.
+/// The longest a rollback may run past `--timeout`.
+pub const LONGEST_ROLLBACK_GRACE: Duration = Duration::from_secs(30);
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub request: Request,
@@ -29,6 +32,14 @@ pub struct Config {
     pub on_interrupt: OnInterrupt,
     /// `None` with `--no-lock`; else how long to wait for another holder.
     pub lock_timeout: Option<Duration>,
+}
+
+impl Config {
+    /// How long a rollback may run past `--timeout`: half of it, at most 30 s. The whole run,
+    /// rollback included, ends by `--timeout` plus this.
+    pub fn rollback_grace(&self) -> Duration {
+        (self.timeout / 2).min(LONGEST_ROLLBACK_GRACE)
+    }
 }
 
 /// Where the objects come from.

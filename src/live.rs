@@ -73,9 +73,48 @@ async fn discover_and_plan(
             Scope::All => Namespaces::All,
             Scope::Namespaces(listed) => Namespaces::Listed(listed.clone()),
         };
-        return Err(crate::report::nothing_matched(&plan, &namespaces).into());
+        let mut failure = crate::report::nothing_matched(&plan, &namespaces);
+        if let Scope::Namespaces(listed) = scope {
+            for hint in namespace_typos(cluster, listed).await {
+                failure = failure.hint(hint);
+            }
+        }
+        return Err(failure.into());
     }
     Ok((found, plan))
+}
+
+/// For a `-n` namespace that does not exist, the closest one that does ("did you mean `shop`?").
+/// Best effort: a token that may not list namespaces (the usual CI token) gets no suggestion.
+async fn namespace_typos(cluster: &Cluster, listed: &[String]) -> Vec<String> {
+    use k8s_openapi::api::core::v1::Namespace;
+    let api: kube::Api<Namespace> = kube::Api::all(cluster.client.clone());
+    let params = kube::api::ListParams::default();
+    let Ok(Ok(existing)) = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        api.list_metadata(&params),
+    )
+    .await
+    else {
+        return Vec::new();
+    };
+    let names: Vec<String> = existing
+        .items
+        .into_iter()
+        .filter_map(|it| it.metadata.name)
+        .collect();
+    listed
+        .iter()
+        .filter(|it| !names.contains(it))
+        .map(
+            |typed| match plan::closest(typed, names.iter().map(String::as_str)) {
+                Some(closest) => {
+                    format!("namespace `{typed}` does not exist; did you mean `{closest}`?")
+                }
+                None => format!("namespace `{typed}` does not exist"),
+            },
+        )
+        .collect()
 }
 
 /// A retried CI job after a success: every workload runs the target and every migration has a
@@ -289,7 +328,7 @@ async fn update(
                 let settings = Settings {
                     fail_after: config.fail_after,
                     max_restarts: config.max_restarts,
-                    deadline: tokio::time::Instant::now() + config.timeout,
+                    deadline: deadline + config.rollback_grace(),
                 };
                 rollback::roll_back(&cluster, &patched, settings, &progress).await;
             }
@@ -327,6 +366,7 @@ async fn update(
             &states,
             &progress,
             started,
+            deadline,
         )
         .await;
     }
@@ -356,7 +396,8 @@ async fn update(
         max_restarts: config.max_restarts,
         deadline,
     };
-    let verdicts = rollout::watch(&cluster, &targets, settings, &progress, interrupt).await;
+    let (verdicts, culprits) =
+        rollout::watch_with_culprits(&cluster, &targets, settings, &progress, interrupt).await;
     if interrupt.is_set() {
         let states: Vec<String> = verdicts
             .iter()
@@ -375,6 +416,7 @@ async fn update(
             &states,
             &progress,
             started,
+            deadline,
         )
         .await;
     }
@@ -420,6 +462,8 @@ async fn update(
         debug_assert_eq!(target.id, workload.id);
     }
     report.reason = Some(failure.clone());
+    // Why it failed, read before the rollback replaces the failing pods.
+    diagnose_failed(&cluster, &mut report, &plan, &targets, &verdicts, culprits).await;
     if !plan.migrations.is_empty() {
         report
             .notes
@@ -430,14 +474,16 @@ async fn update(
         report.result = "failed".to_owned();
         output::live_report(&report, &plan, config.output, started.elapsed())?;
         output::rollout_failure(&failure, false)?;
+        output::diagnoses(&report)?;
         return Ok(Exit::RolloutFailed);
     }
     progress.say(&format!(
-        "Rollout failed: {failure}; rolling back {} workload(s)",
+        "Rollout failed; rolling back {} workload(s)",
         patched.len()
     ));
+    // --timeout bounds the whole run: the rollback gets what is left of it plus a grace.
     let rollback_settings = Settings {
-        deadline: tokio::time::Instant::now() + config.timeout,
+        deadline: deadline + config.rollback_grace(),
         ..settings
     };
     let results = rollback::roll_back(&cluster, &patched, rollback_settings, &progress).await;
@@ -470,10 +516,52 @@ async fn update(
     output::live_report(&report, &plan, config.output, started.elapsed())?;
     if complete {
         output::rollout_failure(&failure, true)?;
+        output::diagnoses(&report)?;
         Ok(Exit::RolloutFailed)
     } else {
         output::rollback_failure(&report, &patched)?;
+        output::diagnoses(&report)?;
         Ok(Exit::RollbackFailed)
+    }
+}
+
+/// Reads, for one failing pod of each failed workload (of each unfinished one when none failed:
+/// `--timeout`), its Warning Events and last log lines into the report.
+async fn diagnose_failed(
+    cluster: &Cluster,
+    report: &mut Report,
+    plan: &Plan,
+    targets: &[Target],
+    verdicts: &[Verdict],
+    culprits: Vec<Option<rollout::diagnose::Culprit>>,
+) {
+    let any_failed = verdicts.iter().any(|it| matches!(it, Verdict::Failed(_)));
+    let work = targets
+        .iter()
+        .zip(verdicts)
+        .zip(culprits)
+        .filter(|((_, verdict), _)| match verdict {
+            Verdict::Failed(_) => true,
+            Verdict::Unfinished(_) => !any_failed,
+            Verdict::Done => false,
+        })
+        .map(|((target, _), culprit)| async move {
+            let culprit = match culprit {
+                Some(culprit) => Some(culprit),
+                None => rollout::diagnose::find_culprit(cluster, target).await,
+            };
+            let diagnosis = match culprit {
+                Some(culprit) => {
+                    Some(rollout::diagnose::diagnose(cluster, &target.id.namespace, &culprit).await)
+                }
+                None => None,
+            };
+            (target.id.clone(), diagnosis)
+        });
+    for (id, diagnosis) in futures::future::join_all(work).await {
+        if let Some(idx) = plan.workloads.iter().position(|it| it.id == id) {
+            report.workloads[idx].diagnosis = diagnosis;
+        }
     }
 }
 
@@ -493,6 +581,7 @@ async fn interrupted_rollout(
     states: &[String],
     progress: &Arc<Progress>,
     started: Instant,
+    deadline: tokio::time::Instant,
 ) -> anyhow::Result<Exit> {
     for workload in plan.changed_workloads() {
         set_one(
@@ -538,7 +627,7 @@ async fn interrupted_rollout(
     let settings = Settings {
         fail_after: config.fail_after,
         max_restarts: config.max_restarts,
-        deadline: tokio::time::Instant::now() + config.timeout,
+        deadline: deadline + config.rollback_grace(),
     };
     let results = rollback::roll_back(cluster, patched, settings, progress).await;
     progress.clear();

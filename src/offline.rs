@@ -73,7 +73,10 @@ pub fn preview(
         .map_err(|err| Failure::new(Exit::Failed, err.to_string()))?;
     let mut updated = documents;
     let mut edits = Vec::new();
-    for workload in plan.changed_workloads() {
+    // Edits in input order (the plan lists workloads sorted by name).
+    let mut changed: Vec<&plan::WorkloadPlan> = plan.changed_workloads().collect();
+    changed.sort_by_key(|it| it.origin);
+    for workload in changed {
         let at = in_scope[workload.origin];
         for change in &workload.changes {
             let pointer = format!("{}{}", at.pointer, change.pointer);

@@ -29,10 +29,16 @@ pub struct Candidate<'a> {
 pub struct Plan {
     pub images: Vec<TargetImage>,
     pub classifier: Classifier,
-    /// Matched workloads, in input order; those already at the target have no changes.
+    /// Matched workloads, ordered by namespace, kind and name (so every output, offline or live,
+    /// lists them alike); those already at the target have no changes.
     pub workloads: Vec<WorkloadPlan>,
+    /// Migration templates, ordered by namespace and name.
     pub migrations: Vec<MigrationPlan>,
+    /// Ordered by namespace, kind and name.
     pub near_misses: Vec<NearMiss>,
+    /// Every classifier listed by an object in scope, sorted: what a mistyped `-c` is compared
+    /// with.
+    pub classifiers_seen: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,8 +112,14 @@ pub fn plan(request: &Request, candidates: &[Candidate<'_>]) -> Result<Plan, Pla
         workloads: Vec::new(),
         migrations: Vec::new(),
         near_misses: Vec::new(),
+        classifiers_seen: Vec::new(),
     };
+    let mut seen = std::collections::BTreeSet::new();
     for candidate in candidates {
+        if candidate.kind.is_migration_template() && workload::is_migration_copy(candidate.object) {
+            // The tool's own migration copies are neither templates nor near misses.
+            continue;
+        }
         let id = ObjectId {
             namespace: candidate.namespace.to_owned(),
             kind: candidate.kind,
@@ -128,6 +140,9 @@ pub fn plan(request: &Request, candidates: &[Candidate<'_>]) -> Result<Plan, Pla
             }
             Err(_) => continue,
         };
+        if let Some(opt_in) = &opt_in {
+            seen.extend(opt_in.classifiers.iter().map(ToString::to_string));
+        }
         let listed = opt_in
             .as_ref()
             .is_some_and(|it| it.lists(&request.classifier));
@@ -200,7 +215,28 @@ pub fn plan(request: &Request, candidates: &[Candidate<'_>]) -> Result<Plan, Pla
             (false, true) => (),
         }
     }
+    res.workloads.sort_by(|a, b| a.id.cmp(&b.id));
+    res.migrations.sort_by(|a, b| a.template.cmp(&b.template));
+    res.near_misses.sort_by(|a, b| a.id.cmp(&b.id));
+    res.classifiers_seen = seen.into_iter().collect();
     Ok(res)
+}
+
+/// The known name closest to a mistyped one (`stabel` → `stable`), if any is close enough to be
+/// what was meant.
+pub fn closest<'a>(typed: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    known
+        .into_iter()
+        .filter(|it| *it != typed)
+        .map(|it| {
+            (
+                strsim::jaro_winkler(&typed.to_lowercase(), &it.to_lowercase()),
+                it,
+            )
+        })
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, it)| it)
 }
 
 /// The target image whose repository this container uses, if any. Containers whose image does not

@@ -217,6 +217,10 @@ mod tests {
         );
         assert!(rules.contains(&"/pods/log: get".to_owned()), "{rules:#?}");
         assert!(
+            rules.contains(&"/events: list".to_owned()),
+            "a failed rollout's Warning Events are read: {rules:#?}"
+        );
+        assert!(
             rules
                 .iter()
                 .any(|it| it.starts_with("batch/jobs: list,create")),

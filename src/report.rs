@@ -50,6 +50,9 @@ pub struct WorkloadReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub containers: Vec<ContainerReport>,
+    /// Why a failed rollout failed, from one failing pod: its Warning Events and last log lines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diagnosis: Option<crate::rollout::diagnose::Diagnosis>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -122,6 +125,7 @@ impl Report {
                     .to_owned(),
                     reason: None,
                     containers: workload.changes.iter().map(container_report).collect(),
+                    diagnosis: None,
                 })
                 .collect(),
             migrations: plan
@@ -196,6 +200,21 @@ pub fn nothing_matched(plan: &Plan, namespaces: &Namespaces) -> Failure {
             repositories.join(" or ")
         ),
     );
+    let listed = plan
+        .classifiers_seen
+        .iter()
+        .any(|it| it.as_str() == plan.classifier.as_str());
+    if !listed
+        && let Some(closest) = crate::plan::closest(
+            plan.classifier.as_str(),
+            plan.classifiers_seen.iter().map(String::as_str),
+        )
+    {
+        failure = failure.hint(format!(
+            "did you mean `{closest}`? no object lists `{}`",
+            plan.classifier
+        ));
+    }
     for miss in &plan.near_misses {
         failure = failure.hint(format!(
             "near miss: {}/{}/{} {}",

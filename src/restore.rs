@@ -115,6 +115,7 @@ pub async fn rollback_command(
                         to: c.previous.clone(),
                     })
                     .collect(),
+                diagnosis: None,
             })
             .collect(),
         migrations: Vec::new(),

@@ -213,6 +213,15 @@ pub fn namespace_of(object: &Value) -> Option<&str> {
         .filter(|it| !it.is_empty())
 }
 
+/// A migration copy made by the tool (a Job labelled `kubectl-update.io/migration-of`): never a
+/// template of its own, nor a near miss.
+pub fn is_migration_copy(object: &Value) -> bool {
+    object
+        .pointer("/metadata/labels")
+        .and_then(Value::as_object)
+        .is_some_and(|labels| labels.contains_key(crate::migrate::copy::MIGRATION_OF))
+}
+
 pub fn annotations_of(object: &Value) -> Option<&serde_json::Map<String, Value>> {
     object
         .pointer("/metadata/annotations")

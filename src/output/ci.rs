@@ -136,12 +136,14 @@ pub fn step_summary(report: &Report) -> String {
             let containers: Vec<String> = workload
                 .containers
                 .iter()
-                .map(|it| format!("{}: `{}` → `{}`", it.name, it.from, it.to))
+                .map(|it| match workload.status.as_str() {
+                    // What runs now, and apart from it what was tried.
+                    "rolled-back" => format!("{}: `{}` (tried `{}`)", it.name, it.from, it.to),
+                    _ => format!("{}: `{}` → `{}`", it.name, it.from, it.to),
+                })
                 .collect();
-            let status = match &workload.reason {
-                Some(reason) => format!("{} ({reason})", workload.status),
-                None => workload.status.clone(),
-            };
+            // The reason is told once, above the tables.
+            let status = workload.status.clone();
             out.push_str(&format!(
                 "| {} | {} | {} | {} | {} |\n",
                 cell(&workload.namespace),
@@ -278,11 +280,12 @@ mod tests {
                     from: "busybox:1.36".to_owned(),
                     to: "busybox:1.37".to_owned(),
                 }],
+                diagnosis: None,
             }],
             migrations: Vec::new(),
             near_misses: Vec::new(),
             identity: Some("ci".to_owned()),
-            reason: Some("shop/deployment/web: ErrImagePull".to_owned()),
+            reason: Some("shop/deployment/web: ErrImagePull | for 2s".to_owned()),
             notes: Vec::new(),
             duration_seconds: None,
             files_written: None,
@@ -291,9 +294,9 @@ mod tests {
             step_summary(&report),
             "### kubectl update: rolled-back\n\n\
              Classifier `stable` · `busybox:1.37` · as `ci`\n\n\
-             > shop/deployment/web: ErrImagePull\n\n\
+             > shop/deployment/web: ErrImagePull \\| for 2s\n\n\
              | Namespace | Kind | Name | Status | Containers |\n| --- | --- | --- | --- | --- |\n\
-             | shop | Deployment | web | rolled-back (pod web-1: ErrImagePull \\| for 2s) | app: `busybox:1.36` → `busybox:1.37` |\n\n"
+             | shop | Deployment | web | rolled-back | app: `busybox:1.36` (tried `busybox:1.37`) |\n\n"
         );
     }
 }

@@ -3,11 +3,12 @@
 
 pub mod ci;
 pub mod progress;
+pub mod table;
 
 use std::io::{self, Write};
 use std::time::Duration;
 
-use console::{Style, measure_text_width};
+use console::Style;
 
 use crate::cli::{ColorChoice, DryRun, OutputFormat};
 use crate::complete::Completion;
@@ -20,6 +21,8 @@ use crate::report::{Report, dry_run_name};
 use crate::rewrite::{self, Rewrite};
 use crate::rollback::Patched;
 use crate::workload::ContainerList;
+
+use table::{Cell, Role};
 
 /// Applies `--color` (and, under `auto`, NO_COLOR, CLICOLOR and whether each stream is a
 /// terminal, which console checks itself).
@@ -122,8 +125,13 @@ fn colored_diff(rewrites: &[Rewrite]) -> String {
     res
 }
 
-/// The plan as aligned tables: workloads, migrations, near misses.
+/// The plan as aligned tables (workloads, migrations, near misses), fitted to the terminal.
 pub fn plan_table(plan: &Plan) -> String {
+    plan_table_width(plan, table::terminal_width())
+}
+
+/// The plan as aligned tables fitted to `width` columns.
+pub fn plan_table_width(plan: &Plan, width: usize) -> String {
     let bold = Style::new().bold();
     let old = Style::new().red();
     let new = Style::new().green();
@@ -138,20 +146,19 @@ pub fn plan_table(plan: &Plan) -> String {
     ));
 
     if !plan.workloads.is_empty() {
-        let mut rows = vec![
-            ["NAMESPACE", "KIND", "NAME", "CONTAINER", "FROM", "TO"]
-                .map(|it| bold.apply_to(it).to_string()),
-        ];
+        let header = ["NAMESPACE", "KIND", "NAME", "CONTAINER", "FROM", "TO"]
+            .map(|it| bold.apply_to(it).to_string());
+        let mut rows: Vec<[Cell; 6]> = Vec::new();
         for workload in &plan.workloads {
             let id = &workload.id;
             if workload.changes.is_empty() {
                 rows.push([
-                    id.namespace.clone(),
-                    id.kind.to_string(),
-                    id.name.clone(),
-                    "-".to_owned(),
-                    dim.apply_to("(already at the target)").to_string(),
-                    String::new(),
+                    id.namespace.as_str().into(),
+                    id.kind.to_string().into(),
+                    id.name.as_str().into(),
+                    "-".into(),
+                    dim.apply_to("(already at the target)").to_string().into(),
+                    "".into(),
                 ]);
             }
             for change in &workload.changes {
@@ -160,33 +167,53 @@ pub fn plan_table(plan: &Plan) -> String {
                     ContainerList::Containers => change.container.clone(),
                 };
                 rows.push([
-                    id.namespace.clone(),
-                    id.kind.to_string(),
-                    id.name.clone(),
-                    container,
-                    old.apply_to(&change.from).to_string(),
-                    new.apply_to(&change.to).to_string(),
+                    id.namespace.as_str().into(),
+                    id.kind.to_string().into(),
+                    id.name.as_str().into(),
+                    container.into(),
+                    old.apply_to(&change.from).to_string().into(),
+                    new.apply_to(&change.to).to_string().into(),
                 ]);
             }
         }
         out.push_str(&format!("\n{}\n", bold.apply_to("Workloads")));
-        out.push_str(&table(&rows));
+        out.push_str(&table::render(
+            header,
+            &rows,
+            [
+                Role::Plain,
+                Role::Kind,
+                Role::Name,
+                Role::Plain,
+                Role::Images,
+                Role::Images,
+            ],
+            width,
+        ));
     }
     if !plan.migrations.is_empty() {
-        let mut rows =
-            vec![["NAMESPACE", "JOB TEMPLATE", "IMAGE"].map(|it| bold.apply_to(it).to_string())];
-        for migration in &plan.migrations {
-            rows.push([
-                migration.template.namespace.clone(),
-                migration.template.name.clone(),
-                new.apply_to(&migration.image).to_string(),
-            ]);
-        }
+        let header = ["NAMESPACE", "JOB TEMPLATE", "IMAGE"].map(|it| bold.apply_to(it).to_string());
+        let rows: Vec<[Cell; 3]> = plan
+            .migrations
+            .iter()
+            .map(|migration| {
+                [
+                    migration.template.namespace.as_str().into(),
+                    migration.template.name.as_str().into(),
+                    new.apply_to(&migration.image).to_string().into(),
+                ]
+            })
+            .collect();
         out.push_str(&format!(
             "\n{} (run first, before any workload changes)\n",
             bold.apply_to("Migrations")
         ));
-        out.push_str(&table(&rows));
+        out.push_str(&table::render(
+            header,
+            &rows,
+            [Role::Plain, Role::Name, Role::Images],
+            width,
+        ));
     }
     if !plan.near_misses.is_empty() {
         out.push_str(&format!(
@@ -203,28 +230,25 @@ pub fn plan_table(plan: &Plan) -> String {
     out
 }
 
-/// Left-aligned columns, two spaces apart, widths measured without colour codes.
-fn table<const N: usize>(rows: &[[String; N]]) -> String {
-    let mut widths = [0; N];
-    for row in rows {
-        for (idx, cell) in row.iter().enumerate() {
-            widths[idx] = widths[idx].max(measure_text_width(cell));
-        }
+/// A failure reason as the text output shows it: without pod UIDs and kubelet's repetition of the
+/// pod and container, at most 160 columns. The JSON report keeps the whole text.
+pub fn short_reason(reason: &str) -> String {
+    let mut res = without_uids(reason);
+    // kubelet's CrashLoopBackOff message repeats the container and the pod:
+    // `back-off 10s restarting failed container=app pod=web-…_default`.
+    if let Some(at) = res.find(" restarting failed container=") {
+        res.truncate(at);
     }
-    let mut out = String::new();
-    for row in rows {
-        let mut line = String::from(" ");
-        for (idx, cell) in row.iter().enumerate() {
-            line.push(' ');
-            line.push_str(cell);
-            if idx + 1 < N {
-                line.push_str(&" ".repeat(widths[idx] - measure_text_width(cell) + 1));
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
+    console::truncate_str(res.trim_end(), 160, "…").into_owned()
+}
+
+/// A Kubernetes UID: 36 characters of hex digits and dashes, dashes at 8, 13, 18 and 23.
+fn is_uid(text: &str) -> bool {
+    text.len() == 36
+        && text.char_indices().all(|(idx, c)| match idx {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        })
 }
 
 /// A plain message on stderr.
@@ -343,7 +367,7 @@ pub fn live_report(
             plural(plan.migrations.len()),
         ));
     }
-    stdout.write_all(outcome_table(&report).as_bytes())?;
+    stdout.write_all(outcome_table(&report, table::terminal_width()).as_bytes())?;
     stdout.flush()?;
     let green = Style::new().green().bold().for_stderr();
     match report.result.as_str() {
@@ -367,60 +391,97 @@ pub fn live_report(
     }
 }
 
-/// The outcome per workload and migration.
-fn outcome_table(report: &Report) -> String {
+/// The outcome per workload and migration, as things stand now: a rolled-back workload shows the
+/// images it runs again and, apart, the ones that were tried. Reasons are left to the one error
+/// line (and the JSON report), so that a failure is told once.
+fn outcome_table(report: &Report, width: usize) -> String {
     let bold = Style::new().bold();
     let mut out = String::new();
     if !report.migrations.is_empty() {
-        let mut rows = vec![
-            ["NAMESPACE", "TEMPLATE", "JOB", "STATUS", "DURATION"]
-                .map(|it| bold.apply_to(it).to_string()),
-        ];
-        for migration in &report.migrations {
-            rows.push([
-                migration.namespace.clone(),
-                migration.template.clone(),
-                migration.job.clone().unwrap_or_else(|| "-".to_owned()),
-                migration.status.clone().unwrap_or_else(|| "-".to_owned()),
-                migration
-                    .duration_seconds
-                    .map_or_else(|| "-".to_owned(), |it| format!("{it:.1}s")),
-            ]);
-        }
-        out.push_str(&format!("{}\n", bold.apply_to("Migrations")));
-        out.push_str(&table(&rows));
-    }
-    let mut rows = vec![
-        ["NAMESPACE", "KIND", "NAME", "STATUS", "IMAGES"].map(|it| bold.apply_to(it).to_string()),
-    ];
-    for workload in &report.workloads {
-        let images: Vec<String> = workload
-            .containers
+        let header = ["NAMESPACE", "TEMPLATE", "JOB", "STATUS", "DURATION"]
+            .map(|it| bold.apply_to(it).to_string());
+        let rows: Vec<[Cell; 5]> = report
+            .migrations
             .iter()
-            .map(|it| format!("{}={}", it.name, it.to))
+            .map(|migration| {
+                [
+                    migration.namespace.as_str().into(),
+                    migration.template.as_str().into(),
+                    migration.job.as_deref().unwrap_or("-").into(),
+                    migration.status.as_deref().unwrap_or("-").into(),
+                    migration
+                        .duration_seconds
+                        .map_or_else(|| "-".to_owned(), |it| format!("{it:.1}s"))
+                        .into(),
+                ]
+            })
             .collect();
-        let status = match &workload.reason {
-            Some(reason) => format!(
-                "{} ({})",
-                workload.status,
-                console::truncate_str(reason, 70, "…")
-            ),
-            None => workload.status.clone(),
-        };
-        rows.push([
-            workload.namespace.clone(),
-            workload.kind.clone(),
-            workload.name.clone(),
-            status,
-            images.join(", "),
-        ]);
+        out.push_str(&format!("{}\n", bold.apply_to("Migrations")));
+        out.push_str(&table::render(
+            header,
+            &rows,
+            [
+                Role::Plain,
+                Role::Name,
+                Role::Name,
+                Role::Plain,
+                Role::Plain,
+            ],
+            width,
+        ));
     }
+    let header =
+        ["NAMESPACE", "KIND", "NAME", "STATUS", "IMAGES"].map(|it| bold.apply_to(it).to_string());
+    let rows: Vec<[Cell; 5]> = report
+        .workloads
+        .iter()
+        .map(|workload| {
+            let images: Vec<String> = workload
+                .containers
+                .iter()
+                .map(|it| running_now(&workload.status, it))
+                .collect();
+            [
+                workload.namespace.as_str().into(),
+                workload.kind.as_str().into(),
+                workload.name.as_str().into(),
+                workload.status.as_str().into(),
+                Cell(images),
+            ]
+        })
+        .collect();
     if !out.is_empty() {
         out.push('\n');
     }
     out.push_str(&format!("{}\n", bold.apply_to("Workloads")));
-    out.push_str(&table(&rows));
+    out.push_str(&table::render(
+        header,
+        &rows,
+        [
+            Role::Plain,
+            Role::Kind,
+            Role::Name,
+            Role::Plain,
+            Role::Images,
+        ],
+        width,
+    ));
     out
+}
+
+/// A container's image as it is now, given its workload's status.
+fn running_now(status: &str, container: &crate::report::ContainerReport) -> String {
+    let name = &container.name;
+    let (from, to) = (&container.from, &container.to);
+    match status {
+        "rolled-back" => format!("{name}={from}{}(tried {to})", table::SOFT_BREAK),
+        "not-started" => format!("{name}={from}{}(planned {to})", table::SOFT_BREAK),
+        "rollback-failed" => format!(
+            "{name}={to}{}(rollback to {from} failed)",
+            table::SOFT_BREAK
+        ),
+        _ => format!("{name}={to}"),
+    }
 }
 
 /// A failed migration: its reason and last log lines; nothing else was touched.
@@ -468,13 +529,112 @@ pub fn rollout_failure(failure: &str, rolled_back: bool) -> io::Result<()> {
     };
     writeln!(
         io::stderr().lock(),
-        "{} rollout failed: {failure}; {what}",
-        red.apply_to("error:")
+        "{} rollout failed: {}; {what}",
+        red.apply_to("error:"),
+        short_reason(failure)
     )?;
     annotate(
         "Rollout failed",
-        &format!("rollout failed: {failure}; {what}"),
+        &format!("rollout failed: {}; {what}", short_reason(failure)),
     )
+}
+
+/// Why each failed workload failed: one failing pod's Warning Events and last log lines, on
+/// stderr, each in a collapsed CI log group.
+pub fn diagnoses(report: &Report) -> io::Result<()> {
+    let service = ci::Service::detect();
+    let mut stderr = io::stderr().lock();
+    for workload in &report.workloads {
+        let Some(diagnosis) = &workload.diagnosis else {
+            continue;
+        };
+        let key = format!(
+            "{}/{}/{}",
+            workload.namespace,
+            workload.kind.to_lowercase(),
+            workload.name
+        );
+        let title = format!("Why {key} failed: pod {}", diagnosis.pod);
+        let group = service.group_start(&format!("diagnosis-{key}"), &title);
+        match &group {
+            Some(start) => writeln!(stderr, "{start}")?,
+            None => writeln!(stderr, "  {title}")?,
+        }
+        for line in diagnosis_lines(diagnosis) {
+            writeln!(stderr, "    {line}")?;
+        }
+        if group.is_some()
+            && let Some(end) = service.group_end(&format!("diagnosis-{key}"))
+        {
+            writeln!(stderr, "{end}")?;
+        }
+    }
+    Ok(())
+}
+
+/// A diagnosis as text lines (UIDs left out; the JSON report keeps every message whole).
+pub fn diagnosis_lines(diagnosis: &crate::rollout::diagnose::Diagnosis) -> Vec<String> {
+    let mut lines = Vec::new();
+    if diagnosis.events.is_empty() {
+        lines.push("warning events: none".to_owned());
+    } else {
+        lines.push("warning events:".to_owned());
+        for event in &diagnosis.events {
+            let times = if event.count > 1 {
+                format!(" (×{})", event.count)
+            } else {
+                String::new()
+            };
+            lines.push(format!(
+                "  {}: {}{times}",
+                event.reason,
+                without_uids(&event.message)
+            ));
+        }
+    }
+    let container = diagnosis.container.as_deref().unwrap_or("its container");
+    match diagnosis.logs_of.as_deref() {
+        Some(of) if diagnosis.log_lines.is_empty() => {
+            lines.push(format!("log of {container} ({of} run): empty"));
+        }
+        Some(of) => {
+            lines.push(format!(
+                "last {} log line{} of {container} ({of} run):",
+                diagnosis.log_lines.len(),
+                plural(diagnosis.log_lines.len())
+            ));
+            for line in &diagnosis.log_lines {
+                lines.push(format!("  {line}"));
+            }
+        }
+        None if diagnosis.problems.is_empty() => {
+            lines.push(format!("log of {container}: none"));
+        }
+        None => (),
+    }
+    lines.extend(diagnosis.problems.iter().cloned());
+    lines
+}
+
+/// `text` without Kubernetes UIDs in parentheses.
+fn without_uids(text: &str) -> String {
+    let mut res = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('(') {
+        let after = &rest[open + 1..];
+        match after.find(')') {
+            Some(close) if is_uid(&after[..close]) => {
+                res.push_str(&rest[..open]);
+                rest = &after[close + 1..];
+            }
+            _ => {
+                res.push_str(&rest[..=open]);
+                rest = after;
+            }
+        }
+    }
+    res.push_str(rest);
+    res
 }
 
 /// A rollback that could not complete: each workload's state and how to finish by hand.
@@ -535,32 +695,40 @@ pub fn rollback_report(report: &Report, format: OutputFormat, elapsed: Duration)
     }
     let mut stdout = io::stdout().lock();
     let bold = Style::new().bold();
-    let mut rows = vec![
-        [
-            "NAMESPACE",
-            "KIND",
-            "NAME",
-            "CONTAINER",
-            "FROM",
-            "TO",
-            "STATUS",
-        ]
-        .map(|it| bold.apply_to(it).to_string()),
-    ];
+    let header = [
+        "NAMESPACE",
+        "KIND",
+        "NAME",
+        "CONTAINER",
+        "FROM",
+        "TO",
+        "STATUS",
+    ]
+    .map(|it| bold.apply_to(it).to_string());
+    let mut rows: Vec<[Cell; 7]> = Vec::new();
     for workload in &report.workloads {
         for container in &workload.containers {
             rows.push([
-                workload.namespace.clone(),
-                workload.kind.clone(),
-                workload.name.clone(),
-                container.name.clone(),
-                container.from.clone(),
-                container.to.clone(),
-                workload.status.clone(),
+                workload.namespace.as_str().into(),
+                workload.kind.as_str().into(),
+                workload.name.as_str().into(),
+                container.name.as_str().into(),
+                container.from.as_str().into(),
+                container.to.as_str().into(),
+                workload.status.as_str().into(),
             ]);
         }
     }
-    stdout.write_all(table(&rows).as_bytes())?;
+    let roles = [
+        Role::Plain,
+        Role::Kind,
+        Role::Name,
+        Role::Plain,
+        Role::Images,
+        Role::Images,
+        Role::Plain,
+    ];
+    stdout.write_all(table::render(header, &rows, roles, table::terminal_width()).as_bytes())?;
     stdout.flush()?;
     match report.result.as_str() {
         "rolled-back" => message(&format!(
@@ -657,4 +825,182 @@ fn json(report: &Report) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut stdout, report)?;
     stdout.write_all(b"\n")?;
     stdout.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{ContainerReport, MigrationReport, WorkloadReport};
+
+    fn workload(
+        kind: &str,
+        name: &str,
+        status: &str,
+        containers: &[(&str, &str, &str)],
+    ) -> WorkloadReport {
+        WorkloadReport {
+            namespace: "shop".to_owned(),
+            kind: kind.to_owned(),
+            name: name.to_owned(),
+            status: status.to_owned(),
+            reason: Some("pod web-1 container app is in CrashLoopBackOff: back-off 10s restarting failed container=app pod=web-1_shop(0f9c2e3a-1b2c-4d5e-8f90-123456789abc)".to_owned()),
+            containers: containers
+                .iter()
+                .map(|(name, from, to)| ContainerReport {
+                    name: (*name).to_owned(),
+                    init: false,
+                    from: (*from).to_owned(),
+                    to: (*to).to_owned(),
+                })
+                .collect(),
+            diagnosis: None,
+        }
+    }
+
+    /// A rolled-back run: rows long enough to need every narrowing step at 80 columns.
+    fn rolled_back() -> Report {
+        Report {
+            result: "rolled-back".to_owned(),
+            dry_run: None,
+            images: vec!["registry.example.com/shop/app:crash-1.38".to_owned()],
+            classifier: "canary".to_owned(),
+            workloads: vec![
+                workload(
+                    "Deployment",
+                    "checkout-payment-gateway-worker",
+                    "rolled-back",
+                    &[
+                        (
+                            "app",
+                            "registry.example.com/shop/app:1.37",
+                            "registry.example.com/shop/app:crash-1.38",
+                        ),
+                        (
+                            "sidecar",
+                            "registry.example.com/shop/app:1.37",
+                            "registry.example.com/shop/app:crash-1.38",
+                        ),
+                    ],
+                ),
+                workload(
+                    "StatefulSet",
+                    "db",
+                    "rolled-back",
+                    &[("app", "busybox:1.37", "busybox:crash-1.38")],
+                ),
+                workload(
+                    "CronJob",
+                    "nightly",
+                    "succeeded",
+                    &[("app", "busybox:1.37", "busybox:1.38")],
+                ),
+            ],
+            migrations: vec![MigrationReport {
+                namespace: "shop".to_owned(),
+                template: "db-migrate".to_owned(),
+                image: "busybox:crash-1.38".to_owned(),
+                job: Some("db-migrate-5f2d8c1a9b".to_owned()),
+                status: Some("succeeded".to_owned()),
+                reason: None,
+                duration_seconds: Some(2.5),
+            }],
+            near_misses: Vec::new(),
+            identity: None,
+            reason: None,
+            notes: Vec::new(),
+            duration_seconds: None,
+            files_written: None,
+        }
+    }
+
+    const MIGRATIONS: &str = "\
+Migrations
+  NAMESPACE  TEMPLATE    JOB                    STATUS     DURATION
+  shop       db-migrate  db-migrate-5f2d8c1a9b  succeeded  2.5s
+
+Workloads
+";
+
+    #[test]
+    fn outcome_table_at_80_columns_wraps_abbreviates_and_shortens_names_but_never_cuts_an_image() {
+        console::set_colors_enabled(false);
+        let expected = format!(
+            "{MIGRATIONS}{}",
+            "  NAMESPACE  KIND    NAME          STATUS       IMAGES
+  shop       deploy  checko…orker  rolled-back  app=registry.example.com/shop/app:1.37
+                                                  (tried registry.example.com/shop/app:crash-1.38)
+                                                sidecar=registry.example.com/shop/app:1.37
+                                                  (tried registry.example.com/shop/app:crash-1.38)
+  shop       sts     db            rolled-back  app=busybox:1.37
+                                                  (tried busybox:crash-1.38)
+  shop       cj      nightly       succeeded    app=busybox:1.38
+"
+        );
+        assert_eq!(outcome_table(&rolled_back(), 80), expected);
+    }
+
+    #[test]
+    fn outcome_table_at_100_columns_fits() {
+        console::set_colors_enabled(false);
+        let expected = format!(
+            "{MIGRATIONS}{}",
+            "  NAMESPACE  KIND    NAME            STATUS       IMAGES
+  shop       deploy  checkou…worker  rolled-back  app=registry.example.com/shop/app:1.37
+                                                    (tried registry.example.com/shop/app:crash-1.38)
+                                                  sidecar=registry.example.com/shop/app:1.37
+                                                    (tried registry.example.com/shop/app:crash-1.38)
+  shop       sts     db              rolled-back  app=busybox:1.37
+                                                    (tried busybox:crash-1.38)
+  shop       cj      nightly         succeeded    app=busybox:1.38
+"
+        );
+        let table = outcome_table(&rolled_back(), 100);
+        assert_eq!(table, expected);
+        assert!(table.lines().all(|it| it.chars().count() <= 100));
+    }
+
+    #[test]
+    fn outcome_table_at_200_columns_only_wraps_the_images() {
+        console::set_colors_enabled(false);
+        let expected = format!(
+            "{MIGRATIONS}{}",
+            "  NAMESPACE  KIND         NAME                             STATUS       IMAGES
+  shop       Deployment   checkout-payment-gateway-worker  rolled-back  app=registry.example.com/shop/app:1.37
+                                                                          (tried registry.example.com/shop/app:crash-1.38)
+                                                                        sidecar=registry.example.com/shop/app:1.37
+                                                                          (tried registry.example.com/shop/app:crash-1.38)
+  shop       StatefulSet  db                               rolled-back  app=busybox:1.37
+                                                                          (tried busybox:crash-1.38)
+  shop       CronJob      nightly                          succeeded    app=busybox:1.38
+"
+        );
+        assert_eq!(outcome_table(&rolled_back(), 200), expected);
+    }
+
+    #[test]
+    fn a_narrow_outcome_stays_on_one_line_per_workload() {
+        console::set_colors_enabled(false);
+        let mut report = rolled_back();
+        report.migrations.clear();
+        report.workloads.drain(..1);
+        assert_eq!(
+            outcome_table(&report, 100),
+            "Workloads
+  NAMESPACE  KIND         NAME     STATUS       IMAGES
+  shop       StatefulSet  db       rolled-back  app=busybox:1.37 (tried busybox:crash-1.38)
+  shop       CronJob      nightly  succeeded    app=busybox:1.38
+"
+        );
+    }
+
+    #[test]
+    fn a_failure_reason_loses_uids_and_kubelets_repetition() {
+        assert_eq!(
+            short_reason(
+                "shop/deployment/web: pod web-1 container app is in CrashLoopBackOff: back-off 10s restarting failed container=app pod=web-1_shop(0f9c2e3a-1b2c-4d5e-8f90-123456789abc)"
+            ),
+            "shop/deployment/web: pod web-1 container app is in CrashLoopBackOff: back-off 10s"
+        );
+        assert_eq!(short_reason("exit (1) (not a uid)"), "exit (1) (not a uid)");
+    }
 }

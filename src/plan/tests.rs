@@ -116,12 +116,12 @@ fn near_misses_explain_themselves() {
         reasons,
         vec![
             (
-                "other-classifier",
-                "uses acme/app:1 but its classifier annotation lists `canary`, not `stable`"
-            ),
-            (
                 "no-annotation",
                 "uses acme/app:1 but has no classifier annotation"
+            ),
+            (
+                "other-classifier",
+                "uses acme/app:1 but its classifier annotation lists `canary`, not `stable`"
             ),
             (
                 "other-image",
@@ -192,5 +192,114 @@ fn malformed_annotation_stops_planning_only_when_relevant() {
         )
         .unwrap()
         .is_empty()
+    );
+}
+
+#[test]
+fn the_tools_own_migration_copies_are_neither_templates_nor_near_misses() {
+    let template = json!({"apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"name": "db-migrate", "annotations": {"kubectl-update.io/classifier": "stable"}},
+        "spec": {"template": {"spec": {"containers": [{"name": "m", "image": "acme/app:1"}]}}}});
+    let copy = json!({"apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"name": "db-migrate-0123456789", "labels": {"kubectl-update.io/migration-of": "db-migrate"}},
+        "spec": {"template": {"spec": {"containers": [{"name": "m", "image": "acme/app:2"}]}}}});
+    let mut listed_copy = copy.clone();
+    listed_copy["metadata"]["annotations"] = json!({"kubectl-update.io/classifier": "stable"});
+    let res = run(
+        &request(&["acme/app:2"], "stable"),
+        &[
+            (Kind::Job, copy),
+            (Kind::Job, template),
+            (Kind::Job, listed_copy),
+        ],
+    )
+    .unwrap();
+    assert!(res.near_misses.is_empty(), "{:?}", res.near_misses);
+    let migrations: Vec<&str> = res
+        .migrations
+        .iter()
+        .map(|it| it.template.name.as_str())
+        .collect();
+    assert_eq!(migrations, ["db-migrate"]);
+}
+
+#[test]
+fn one_order_by_namespace_kind_and_name_whatever_the_input_order() {
+    let listed = json!({"kubectl-update.io/classifier": "stable"});
+    let mut objects = Vec::new();
+    for (namespace, kind, name) in [
+        ("shop", Kind::Deployment, "web"),
+        ("billing", Kind::DaemonSet, "agent"),
+        ("billing", Kind::Deployment, "zeta"),
+        ("billing", Kind::Deployment, "alpha"),
+        ("billing", Kind::StatefulSet, "db"),
+    ] {
+        let mut object = deployment(name, listed.clone(), &["acme/app:1"]);
+        object["metadata"]["namespace"] = json!(namespace);
+        objects.push((namespace, kind, object));
+    }
+    let candidates: Vec<Candidate<'_>> = objects
+        .iter()
+        .enumerate()
+        .map(|(origin, (namespace, kind, object))| Candidate {
+            origin,
+            namespace,
+            kind: *kind,
+            object,
+        })
+        .collect();
+    let res = plan(&request(&["acme/app:2"], "stable"), &candidates).unwrap();
+    let order: Vec<String> = res
+        .workloads
+        .iter()
+        .map(|it| format!("{}/{}/{}", it.id.namespace, it.id.kind, it.id.name))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "billing/Deployment/alpha",
+            "billing/Deployment/zeta",
+            "billing/StatefulSet/db",
+            "billing/DaemonSet/agent",
+            "shop/Deployment/web",
+        ]
+    );
+    assert_eq!(
+        res.workloads[0].origin, 3,
+        "origin still points at the input"
+    );
+}
+
+#[test]
+fn a_mistyped_classifier_finds_the_closest_one_listed() {
+    let objects = [
+        (
+            Kind::Deployment,
+            deployment(
+                "web",
+                json!({"kubectl-update.io/classifier": "stable, canary"}),
+                &["acme/app:1"],
+            ),
+        ),
+        (
+            Kind::Deployment,
+            deployment(
+                "db",
+                json!({"xcnt.io/update-classifier": "nightly"}),
+                &["redis"],
+            ),
+        ),
+    ];
+    let res = run(&request(&["acme/app:2"], "stabel"), &objects).unwrap();
+    assert_eq!(res.classifiers_seen, ["canary", "nightly", "stable"]);
+    assert_eq!(
+        closest("stabel", res.classifiers_seen.iter().map(String::as_str)),
+        Some("stable")
+    );
+    assert_eq!(closest("prod", ["stable", "canary"]), None);
+    let failure = crate::report::nothing_matched(&res, &crate::config::Namespaces::Default);
+    assert_eq!(
+        failure.hints[0], "did you mean `stable`? no object lists `stabel`",
+        "{failure:?}"
     );
 }

@@ -3,6 +3,7 @@
 //! crash loop or bad container config for `--fail-after`, a new pod restarted `--max-restarts`
 //! times, a progress deadline, a ReplicaFailure, or the overall `--timeout`.
 
+pub mod diagnose;
 pub mod pods;
 pub mod status;
 pub mod streams;
@@ -62,8 +63,24 @@ pub async fn watch(
     progress: &Arc<Progress>,
     interrupt: &Interrupt,
 ) -> Vec<Verdict> {
+    watch_with_culprits(cluster, targets, settings, progress, interrupt)
+        .await
+        .0
+}
+
+/// `watch`, also returning per target the pod (and container) whose trouble failed it, if one did.
+pub async fn watch_with_culprits(
+    cluster: &Cluster,
+    targets: &[Target],
+    settings: Settings,
+    progress: &Arc<Progress>,
+    interrupt: &Interrupt,
+) -> (Vec<Verdict>, Vec<Option<diagnose::Culprit>>) {
+    let mut culprits: Vec<Option<diagnose::Culprit>> = vec![None; targets.len()];
     let mut verdicts: Vec<Option<Verdict>> = vec![None; targets.len()];
     let mut last_status: Vec<Option<Status>> = vec![None; targets.len()];
+    // The most replicas shown updated so far: progress only moves forward.
+    let mut shown: Vec<u64> = vec![0; targets.len()];
     let mut groups: BTreeMap<(Kind, &str), HashMap<String, usize>> = BTreeMap::new();
     for (idx, target) in targets.iter().enumerate() {
         match target.id.kind {
@@ -143,6 +160,8 @@ pub async fn watch(
         match update {
             Update::Workload(idx, status) => {
                 let target = &targets[idx];
+                shown[idx] = shown[idx].max(status.updated.max(0) as u64);
+                let updated = shown[idx];
                 let state = match &status.phase {
                     Phase::Waiting(message) | Phase::Done(message) | Phase::Failed(message) => {
                         message.clone()
@@ -154,7 +173,7 @@ pub async fn watch(
                             &key(&target.id),
                             Item::Workload,
                             "",
-                            status.updated.max(0) as u64,
+                            updated,
                             status.desired.max(0) as u64,
                         );
                         progress.finish(&key(&target.id), message);
@@ -167,7 +186,7 @@ pub async fn watch(
                         &key(&target.id),
                         Item::Workload,
                         &state,
-                        status.updated.max(0) as u64,
+                        updated,
                         status.desired.max(0) as u64,
                     ),
                 }
@@ -218,6 +237,10 @@ pub async fn watch(
                 }
                 if let Some(failure) = pod_failure(id, trouble, &mut stuck_since, settings, now) {
                     verdicts[*idx] = Some(Verdict::Failed(failure));
+                    culprits[*idx] = Some(diagnose::Culprit {
+                        pod: trouble.pod.clone(),
+                        container: Some(trouble.container.clone()),
+                    });
                 }
             }
         }
@@ -228,7 +251,7 @@ pub async fn watch(
             break;
         }
     }
-    verdicts
+    let verdicts = verdicts
         .into_iter()
         .enumerate()
         .map(|(idx, verdict)| {
@@ -244,7 +267,8 @@ pub async fn watch(
                 Verdict::Unfinished(last)
             })
         })
-        .collect()
+        .collect();
+    (verdicts, culprits)
 }
 
 /// True when `pod` belongs to the revision `target` rolls out: its selector matches and the pod

@@ -26,6 +26,17 @@ pub struct Status {
     pub ready: i32,
 }
 
+/// Before the controller observed the new spec, the status counts the previous revision's
+/// replicas: progress shows none updated yet, so that it only ever moves forward.
+fn not_observed(desired: i32, message: &str) -> Status {
+    Status {
+        phase: Phase::Waiting(message.to_owned()),
+        desired,
+        updated: 0,
+        ready: 0,
+    }
+}
+
 pub fn deployment(deployment: &Deployment) -> Status {
     let name = deployment.metadata.name.as_deref().unwrap_or_default();
     let generation = deployment.metadata.generation.unwrap_or_default();
@@ -43,9 +54,11 @@ pub fn deployment(deployment: &Deployment) -> Status {
         ready,
     };
     if generation > status.observed_generation.unwrap_or_default() {
-        return counts(Phase::Waiting(
-            "Waiting for deployment spec update to be observed...".to_owned(),
-        ));
+        // The counts still describe the previous revision: the new one has none yet.
+        return not_observed(
+            desired,
+            "Waiting for deployment spec update to be observed...",
+        );
     }
     let deadline_exceeded = status.conditions.iter().flatten().any(|condition| {
         condition.type_.as_deref() == Some("Progressing")
@@ -119,9 +132,10 @@ pub fn statefulset(statefulset: &StatefulSet) -> Status {
     }
     let observed = status.observed_generation.unwrap_or_default();
     if observed == 0 || statefulset.metadata.generation.unwrap_or_default() > observed {
-        return counts(Phase::Waiting(
-            "Waiting for statefulset spec update to be observed...".to_owned(),
-        ));
+        return not_observed(
+            desired,
+            "Waiting for statefulset spec update to be observed...",
+        );
     }
     if ready < desired {
         return counts(Phase::Waiting(format!(
@@ -178,9 +192,10 @@ pub fn daemonset(daemonset: &DaemonSet) -> Status {
     if daemonset.metadata.generation.unwrap_or_default()
         > status.observed_generation.unwrap_or_default()
     {
-        return counts(Phase::Waiting(
-            "Waiting for daemon set spec update to be observed...".to_owned(),
-        ));
+        return not_observed(
+            desired,
+            "Waiting for daemon set spec update to be observed...",
+        );
     }
     if updated < desired {
         return counts(Phase::Waiting(format!(
@@ -226,6 +241,13 @@ mod tests {
         check(
             deployment(&stale),
             Phase::Waiting("Waiting for deployment spec update to be observed...".into()),
+        );
+        // The old revision's 3/3 are not the new one's: progress starts at 0 of 3.
+        let counts = deployment(&stale);
+        assert_eq!(
+            (counts.updated, counts.ready, counts.desired),
+            (0, 0, 3),
+            "{counts:?}"
         );
     }
 

@@ -158,7 +158,34 @@ fn github_error_annotation_for_a_rolled_back_failure() {
         summary.starts_with("### kubectl update: rolled-back\n"),
         "{summary}"
     );
-    assert!(summary.contains("| rolled-back ("), "{summary}");
+    // What runs now, and apart from it what was tried; the reason once, above the tables.
+    assert!(
+        summary.contains("| rolled-back | app: `busybox:1.36` (tried `busybox:missing-1`) |"),
+        "{summary}"
+    );
+    // Why it failed: the failing pod's Warning Events, in a collapsed group of the log.
+    let group = res
+        .stderr
+        .lines()
+        .position(|it| it.starts_with("::group::Why shop/deployment/"))
+        .unwrap_or_else(|| panic!("a diagnosis group: {}", res.stderr));
+    let body: Vec<&str> = res.stderr.lines().skip(group + 1).collect();
+    let end = body
+        .iter()
+        .position(|it| *it == "::endgroup::")
+        .unwrap_or_else(|| panic!("the group ends: {}", res.stderr));
+    assert!(
+        body[..end].iter().any(|it| it.contains("warning events:")),
+        "{}",
+        res.stderr
+    );
+    assert!(
+        body[..end]
+            .iter()
+            .any(|it| it.trim_start().starts_with("Failed: ") && it.contains("ErrImagePull")),
+        "the pull failure's Warning Event: {}",
+        res.stderr
+    );
 }
 
 #[test]

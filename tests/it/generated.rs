@@ -95,3 +95,35 @@ fn man_page_is_fresh() {
         path.display()
     );
 }
+
+/// The README quotes the commands CI runs, exactly: formatting, lints, the tests and the live
+/// suites on the real control plane.
+#[test]
+fn readme_quotes_the_commands_ci_runs() {
+    let script = std::fs::read_to_string(repo_root().join(".ci/run")).unwrap();
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let joined = script.replace("\\\n", " ");
+    let commands: Vec<String> = joined
+        .lines()
+        .map(str::trim)
+        .filter(|line| {
+            line.starts_with("cargo fmt")
+                || line.starts_with("cargo clippy")
+                || line.starts_with("cargo test")
+                || line.starts_with("KUBECTL_UPDATE_E2E=")
+        })
+        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    assert!(
+        commands.len() >= 4,
+        ".ci/run runs fmt, clippy, the tests and the live suites: {commands:?}"
+    );
+    let missing: Vec<&String> = commands
+        .iter()
+        .filter(|command| !readme.contains(&format!("`{command}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "README.md does not quote these commands of .ci/run exactly: {missing:?}"
+    );
+}

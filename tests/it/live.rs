@@ -587,6 +587,35 @@ fn plain_progress_lines_outside_a_terminal() {
         "{}",
         res.stderr
     );
+    // Progress counts only the new revision's replicas, and only forward: never the old
+    // revision's "3/3" first and then "0/3".
+    let mut counts: std::collections::BTreeMap<&str, Vec<u64>> = Default::default();
+    for line in &lines {
+        let Some(open) = line.rfind(" (") else {
+            continue;
+        };
+        let Some(done) = line[open + 2..]
+            .strip_suffix(" updated)")
+            .and_then(|it| it.split_once('/'))
+            .and_then(|(done, _)| done.parse::<u64>().ok())
+        else {
+            continue;
+        };
+        let key = line[9..].split(": ").next().unwrap();
+        counts.entry(key).or_default().push(done);
+    }
+    assert!(
+        !counts.is_empty(),
+        "progress lines with counts: {}",
+        res.stderr
+    );
+    for (key, seen) in &counts {
+        assert!(
+            seen.windows(2).all(|it| it[0] <= it[1]),
+            "{key}: counts only move forward: {seen:?}\n{}",
+            res.stderr
+        );
+    }
 }
 
 #[test]
@@ -725,5 +754,54 @@ fn a_migration_retried_by_its_job_after_a_back_off_succeeds() {
     assert_eq!(
         cluster.image("shop", "deployment/web", "app"),
         "busybox:1.37"
+    );
+}
+
+/// `--timeout` bounds the whole run, rollback included: a workload that never becomes ready is
+/// given up on at --timeout, and the rollback gets at most half of it (capped at 30 s) more.
+#[test]
+fn timeout_bounds_the_whole_run_rollback_included() {
+    let cluster = Cluster::start(&["shop.yaml"]);
+    if !cluster.conventions() {
+        crate::support::skip(
+            "timeout_bounds_the_whole_run_rollback_included",
+            "needs never-ready `unready-` images",
+        );
+        return;
+    }
+    let started = std::time::Instant::now();
+    let res = cluster.update(&[
+        "-i",
+        "busybox:unready-1",
+        "-c",
+        "canary",
+        "-n",
+        "shop",
+        "--timeout",
+        "6s",
+        "-o",
+        "json",
+    ]);
+    let elapsed = started.elapsed();
+    assert_eq!(res.code, 4, "{}", res.render());
+    let report = report(&res);
+    assert_eq!(report["result"], "rolled-back", "{}", res.render());
+    assert!(
+        report["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not rolled out within --timeout 6s"),
+        "{}",
+        report["reason"]
+    );
+    // 6 s, a grace of 3 s, and slack for starting the binary and connecting.
+    assert!(
+        elapsed < std::time::Duration::from_secs(6 + 3 + 4),
+        "took {elapsed:?}: {}",
+        res.render()
+    );
+    assert_eq!(
+        cluster.image("shop", "deployment/canary-web", "app"),
+        "busybox:1.36"
     );
 }

@@ -252,7 +252,7 @@ fn forbidden_and_unauthorized_are_one_line_with_a_hint() {
     assert_eq!(other_namespace.code, 1, "{}", other_namespace.render());
     let lines: Vec<&str> = other_namespace.stderr.lines().collect();
     assert!(
-        lines[0].starts_with("error: forbidden: not allowed to list"),
+        lines[0].starts_with("error: forbidden: this token may not list"),
         "{}",
         other_namespace.stderr
     );

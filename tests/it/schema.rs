@@ -167,4 +167,84 @@ fn failed_live_reports_match_the_schema() {
             .iter()
             .any(|it| it["reason"].is_string())
     );
+    // Why it failed: one failing pod per failed workload, with its Warning Events (the pull
+    // failure, as kubelet records it).
+    let diagnosed: Vec<&Value> = rolled_back["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|it| it["diagnosis"].is_object())
+        .collect();
+    assert!(!diagnosed.is_empty(), "{}", res.stdout);
+    let events = diagnosed[0]["diagnosis"]["events"].as_array().unwrap();
+    assert!(
+        events.iter().any(
+            |it| it["message"].as_str().unwrap().contains("ErrImagePull")
+                || it["message"].as_str().unwrap().contains("pull")
+        ),
+        "{}",
+        res.stdout
+    );
+}
+
+#[test]
+fn a_crash_loop_is_explained_by_events_and_the_previous_runs_log() {
+    let validator = validator();
+    let cluster = Cluster::start(&["shop.yaml"]);
+    if !cluster.conventions() {
+        crate::support::skip(
+            "a_crash_loop_is_explained_by_events_and_the_previous_runs_log",
+            "needs `crash-` images that crash-loop",
+        );
+        return;
+    }
+    let res = cluster.update(&[
+        "-i",
+        "busybox:crash-1",
+        "-c",
+        "canary",
+        "-n",
+        "shop",
+        "--fail-after",
+        "2s",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(res.code, 4, "{}", res.render());
+    let report = check(&validator, &res);
+    let diagnosis = report["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|it| it["diagnosis"].as_object())
+        .unwrap_or_else(|| panic!("a diagnosis: {}", res.stdout));
+    // web's init container `wait` and its `app` both run the image; either may be the one.
+    assert!(
+        ["app", "wait"].contains(&diagnosis["container"].as_str().unwrap_or_default()),
+        "{diagnosis:?}"
+    );
+    assert!(diagnosis["pod"].is_string(), "{diagnosis:?}");
+    assert!(diagnosis.get("problems").is_none(), "{diagnosis:?}");
+    if cluster.simulated() {
+        // kubelet's BackOff Event. kwok sends one only when the container restarts, after the
+        // 2 s that fail it here; and it runs no process, so only the simulator prints the crashed
+        // run's line.
+        let events = diagnosis["events"].as_array().unwrap();
+        assert!(
+            events.iter().any(|it| it["reason"] == "BackOff"),
+            "{diagnosis:?}"
+        );
+        assert_eq!(diagnosis["logsOf"], "previous", "{diagnosis:?}");
+        assert!(
+            diagnosis["logLines"][0]
+                .as_str()
+                .is_some_and(|it| it.contains("simulated crash")),
+            "{diagnosis:?}"
+        );
+    }
+    // The text on stderr carries the same.
+    assert!(res.stderr.contains("warning events:"), "{}", res.stderr);
+    if cluster.simulated() {
+        assert!(res.stderr.contains("BackOff: "), "{}", res.stderr);
+    }
 }

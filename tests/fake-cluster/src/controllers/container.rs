@@ -80,9 +80,17 @@ pub fn behaviour(container: &Value, init: bool) -> Behaviour {
         Some(delay.unwrap_or(READY_DELAY))
     };
     if reference.tag.starts_with("crash-") {
+        // Like a process that dies at start-up: one line on stderr, then exit 1. The log of each
+        // run is kept, so `previous=true` serves the last crashed run's lines.
         return Behaviour::Script(
             vec![Run {
-                lines: Vec::new(),
+                lines: vec![(
+                    CRASH_RUN / 2.0,
+                    format!(
+                        "fatal: cannot start: simulated crash of image tag {} (exit 1)",
+                        reference.tag
+                    ),
+                )],
                 exit: Some((CRASH_RUN, 1)),
             }],
             ready,
