@@ -7,7 +7,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use kube::core::Selector;
 use serde_json::Value;
 
@@ -18,7 +17,7 @@ use crate::discover::{self, Found, Scope};
 use crate::error::{Exit, Failure};
 use crate::migrate::{self, Outcome};
 use crate::output::{self, progress::Progress};
-use crate::plan::{self, Candidate, Plan};
+use crate::plan::{self, Plan};
 use crate::report::Report;
 use crate::rollback::{self, Patched};
 use crate::rollout::{self, Settings, Target, Verdict};
@@ -56,18 +55,14 @@ async fn discover_and_plan(
     scope: &Scope,
 ) -> anyhow::Result<(Vec<Found>, Plan)> {
     let found = discover::discover(cluster, scope).await?;
-    let candidates: Vec<Candidate<'_>> = found
-        .iter()
-        .enumerate()
-        .map(|(origin, it)| Candidate {
-            origin,
-            namespace: &it.namespace,
-            kind: it.kind,
-            object: &it.object,
-        })
-        .collect();
-    let plan = plan::plan(&config.request, &candidates)
-        .map_err(|err| Failure::new(Exit::Failed, err.to_string()))?;
+    let plan = plan::plan_facts(
+        &config.request,
+        found
+            .iter()
+            .enumerate()
+            .map(|(origin, it)| (origin, &it.facts)),
+    )
+    .map_err(|err| Failure::new(Exit::Failed, err.to_string()))?;
     if plan.is_empty() {
         let namespaces = match scope {
             Scope::All => Namespaces::All,
@@ -88,11 +83,7 @@ async fn rerun_with_nothing_to_do(
     if plan.changed_workloads().next().is_some() {
         return Ok(None);
     }
-    let templates: BTreeMap<usize, Value> = plan
-        .migrations
-        .iter()
-        .map(|it| (it.origin, found[it.origin].object.clone()))
-        .collect();
+    let templates = templates_of(found, plan);
     migrate::all_reused(cluster, plan, &templates).await
 }
 
@@ -214,11 +205,7 @@ async fn update(
         "re-run the same command: completed migrations are reused and workloads already at the target are left alone",
     );
 
-    let templates: BTreeMap<usize, Value> = plan
-        .migrations
-        .iter()
-        .map(|it| (it.origin, found[it.origin].object.clone()))
-        .collect();
+    let templates = templates_of(&found, &plan);
     let limits = migrate::Limits {
         fail_after: config.fail_after,
         deadline,
@@ -575,11 +562,17 @@ async fn interrupted_rollout(
     Ok(Exit::Interrupted)
 }
 
+/// The whole Job of each planned migration, by origin: discovery keeps Jobs whole.
+fn templates_of(found: &[Found], plan: &Plan) -> BTreeMap<usize, Value> {
+    plan.migrations
+        .iter()
+        .filter_map(|it| Some((it.origin, found[it.origin].object.clone()?)))
+        .collect()
+}
+
 /// The pod selector of a workload, for finding its pods.
 pub fn selector_of(found: &Found) -> Option<Selector> {
-    let selector: LabelSelector =
-        serde_json::from_value(found.object.pointer("/spec/selector")?.clone()).ok()?;
-    Selector::try_from(selector).ok()
+    found.facts.selector()
 }
 
 fn record_migrations(report: &mut Report, outcomes: &[Outcome]) {

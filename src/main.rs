@@ -13,6 +13,7 @@ mod complete;
 mod config;
 mod discover;
 mod error;
+mod facts;
 #[cfg(test)]
 mod fuzz;
 mod grant;
