@@ -137,7 +137,7 @@ async fn update(
         // The objects found are no longer needed: at 10,000 workloads they are most of the
         // memory the report's output would otherwise add to.
         drop(found);
-        output::live_report(&report, &plan, config.output, started.elapsed())?;
+        output::live_report(&mut report, &plan, config.output, started.elapsed())?;
         return Ok(Exit::Success);
     }
 
@@ -158,7 +158,7 @@ async fn update(
     .await?;
     if plan.is_unchanged() {
         report.result = "unchanged".to_owned();
-        output::live_report(&report, &plan, config.output, started.elapsed())?;
+        output::live_report(&mut report, &plan, config.output, started.elapsed())?;
         return Ok(Exit::Success);
     }
     if !server_dry_run
@@ -166,7 +166,7 @@ async fn update(
     {
         record_migrations(&mut report, &outcomes);
         report.result = "unchanged".to_owned();
-        output::live_report(&report, &plan, config.output, started.elapsed())?;
+        output::live_report(&mut report, &plan, config.output, started.elapsed())?;
         return Ok(Exit::Success);
     }
     if let Some(timeout) = lock_timeout {
@@ -196,7 +196,7 @@ async fn update(
                 .await?;
             if plan.is_unchanged() {
                 report.result = "unchanged".to_owned();
-                output::live_report(&report, &plan, config.output, started.elapsed())?;
+                output::live_report(&mut report, &plan, config.output, started.elapsed())?;
                 return Ok(Exit::Success);
             }
         }
@@ -226,7 +226,7 @@ async fn update(
             "interrupted during the migrations; no workload was changed; {copies}"
         ));
         set_changed(&mut report, &plan, "not-started", None);
-        output::live_report(&report, &plan, config.output, started.elapsed())?;
+        output::live_report(&mut report, &plan, config.output, started.elapsed())?;
         output::message(&format!("Interrupted: no workload was changed; {copies}"))?;
         return Ok(Exit::Interrupted);
     }
@@ -242,7 +242,7 @@ async fn update(
             failed.reason.as_deref().unwrap_or("unknown")
         ));
         set_changed(&mut report, &plan, "not-started", None);
-        output::live_report(&report, &plan, config.output, started.elapsed())?;
+        output::live_report(&mut report, &plan, config.output, started.elapsed())?;
         output::migration_failure(failed)?;
         return Ok(Exit::MigrationFailed);
     }
@@ -261,7 +261,7 @@ async fn update(
             "succeeded"
         }
         .to_owned();
-        output::live_report(&report, &plan, config.output, started.elapsed())?;
+        output::live_report(&mut report, &plan, config.output, started.elapsed())?;
         return Ok(Exit::Success);
     }
     let time = jiff::Timestamp::now().to_string();
@@ -322,7 +322,7 @@ async fn update(
             return Err(signals::interrupted_before_changes("during the server dry run").into());
         }
         report.result = "planned".to_owned();
-        output::live_report(&report, &plan, config.output, started.elapsed())?;
+        output::live_report(&mut report, &plan, config.output, started.elapsed())?;
         return Ok(Exit::Success);
     }
 
@@ -390,7 +390,7 @@ async fn update(
         progress.clear();
         report.result = "succeeded".to_owned();
         set_changed(&mut report, &plan, "succeeded", None);
-        output::live_report(&report, &plan, config.output, started.elapsed())?;
+        output::live_report(&mut report, &plan, config.output, started.elapsed())?;
         return Ok(Exit::Success);
     };
     for ((verdict, target), workload) in verdicts.iter().zip(&targets).zip(plan.changed_workloads())
@@ -415,7 +415,7 @@ async fn update(
     if !config.rollback {
         progress.clear();
         report.result = "failed".to_owned();
-        output::live_report(&report, &plan, config.output, started.elapsed())?;
+        output::live_report(&mut report, &plan, config.output, started.elapsed())?;
         output::rollout_failure(&failure, false)?;
         return Ok(Exit::RolloutFailed);
     }
@@ -454,7 +454,7 @@ async fn update(
         "rollback-failed"
     }
     .to_owned();
-    output::live_report(&report, &plan, config.output, started.elapsed())?;
+    output::live_report(&mut report, &plan, config.output, started.elapsed())?;
     if complete {
         output::rollout_failure(&failure, true)?;
         Ok(Exit::RolloutFailed)

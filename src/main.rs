@@ -140,6 +140,9 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        // Discovery decodes pages on the blocking pool; two threads keep both cores busy, and
+        // fewer threads mean fewer malloc arenas each keeping its share of freed pages.
+        .max_blocking_threads(2)
         .enable_all()
         .build()
         .context("starting the async runtime")

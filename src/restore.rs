@@ -117,7 +117,7 @@ pub async fn rollback_command(
     };
     match args.dry_run {
         Some(DryRun::Client) => {
-            output::rollback_report(&report, args.output, started.elapsed())?;
+            output::rollback_report(&mut report, args.output, started.elapsed())?;
             return Ok(Exit::Success);
         }
         Some(DryRun::Server) => {
@@ -130,7 +130,7 @@ pub async fn rollback_command(
                 )
                 .await?;
             }
-            output::rollback_report(&report, args.output, started.elapsed())?;
+            output::rollback_report(&mut report, args.output, started.elapsed())?;
             return Ok(Exit::Success);
         }
         Some(DryRun::None) | None => (),
@@ -168,7 +168,7 @@ pub async fn rollback_command(
         "rollback-failed"
     }
     .to_owned();
-    output::rollback_report(&report, args.output, started.elapsed())?;
+    output::rollback_report(&mut report, args.output, started.elapsed())?;
     if complete {
         Ok(Exit::Success)
     } else {
