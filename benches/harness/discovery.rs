@@ -194,7 +194,7 @@ pub fn measure(ctx: &Ctx) -> anyhow::Result<Section> {
         ("kubectl-update -n: most requests in flight", &in_flight),
     ]));
     section.say(&format!(
-        "The tool's `-A` run made {pages} Deployment list requests (pages of 1000) in the last \
+        "The tool's `-A` run made {pages} Deployment list requests (pages of 2000) in the last \
          repetition. \"In flight\" is computed from the access log: a request's end is when its \
          line appeared (polled every 2 ms), its start that minus the logged duration."
     ));
