@@ -7,6 +7,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::facts::WorkloadFacts;
+
 /// The annotation that opts a workload or migration template in.
 pub const CLASSIFIER: &str = "kubectl-update.io/classifier";
 /// The annotation kubernetes-update-manager used; read exactly like `CLASSIFIER`.
@@ -94,19 +96,34 @@ impl OptIn {
         let Some(annotations) = annotations else {
             return Ok(None);
         };
+        OptIn::read(|key| {
+            annotations.get(key).map(|value| match value.as_str() {
+                Some(text) => (text, None),
+                None => ("", Some(value.to_string())),
+            })
+        })
+    }
+
+    /// Reads both classifier annotations from a workload's facts. `None` means it carries
+    /// neither.
+    pub fn from_facts(facts: &WorkloadFacts) -> Result<Option<OptIn>, MalformedAnnotation> {
+        OptIn::read(|key| facts.annotation(key).map(|text| (text, None)))
+    }
+
+    /// `lookup` gives an annotation's text and, when it is not a string, how to show it.
+    fn read<'a>(
+        lookup: impl Fn(&str) -> Option<(&'a str, Option<String>)>,
+    ) -> Result<Option<OptIn>, MalformedAnnotation> {
         let mut found = false;
         let mut classifiers: Vec<Classifier> = Vec::new();
         for key in CLASSIFIER_KEYS {
-            let Some(value) = annotations.get(key) else {
+            let Some((text, shown)) = lookup(key) else {
                 continue;
             };
             found = true;
-            let text = value.as_str().unwrap_or_default();
             for classifier in parse_list(text).map_err(|reason| MalformedAnnotation {
                 key,
-                value: value
-                    .as_str()
-                    .map_or_else(|| value.to_string(), str::to_owned),
+                value: shown.clone().unwrap_or_else(|| text.to_owned()),
                 reason,
             })? {
                 if !classifiers.contains(&classifier) {

@@ -1,6 +1,8 @@
 //! Discovery: lists the kinds kubectl-update knows in the namespaces in scope, concurrently with a
 //! bound, following pagination with the next page fetched while the current one decodes.
-//! Read-only; returns plain JSON objects for `plan`, holding only the fields it reads.
+//! Read-only; returns each object's facts (`facts::WorkloadFacts`, all that planning, rollback and
+//! the completions read), decoded straight from the pages; only Jobs, which migrations copy, are
+//! kept whole. Never writes, never holds a page longer than it takes to decode.
 
 mod slim;
 
@@ -11,12 +13,17 @@ use kube::api::{ApiResource, DynamicObject, ListParams};
 use serde_json::Value;
 
 use crate::cluster::{Call, Cluster, api_failure};
+use crate::facts::WorkloadFacts;
 use crate::workload::Kind;
 
 /// How many list requests run at once.
 const CONCURRENCY: usize = 8;
-/// Page size for list requests.
-const PAGE: u32 = 500;
+/// Page size for list requests: each page is a round trip, and a cluster-wide list is paged one
+/// page after the other, so at 10,000 workloads the page count sets the wall time (pages of 500
+/// took 20 trips for one kind; the simulator also passes over the whole list for each page).
+/// Memory stays bounded: about 1.8 MB per page of Deployments, at most two pages (one decoding,
+/// the next arriving) per list in flight.
+const PAGE: u32 = 2000;
 
 /// Where to look: every namespace, or these.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,9 +32,17 @@ pub enum Scope {
     Namespaces(Vec<String>),
 }
 
-/// An object found in the cluster.
+/// An object found in the cluster, as planning reads it.
 #[derive(Debug, Clone)]
 pub struct Found {
+    pub facts: WorkloadFacts,
+    /// The whole object, for Jobs only (migration templates: a migration copies them).
+    pub object: Option<Value>,
+}
+
+/// An object found in the cluster, whole (see `discover_whole`).
+#[derive(Debug, Clone)]
+pub struct Whole {
     pub namespace: String,
     pub kind: Kind,
     pub object: Value,
@@ -45,42 +60,24 @@ pub fn api_resource(kind: Kind) -> ApiResource {
     }
 }
 
-/// Lists every known kind in scope with only the fields planning reads (see `slim`); results are
+/// Lists every known kind in scope with only the facts planning reads (see `slim`); results are
 /// sorted by namespace, kind and name.
 pub async fn discover(cluster: &Cluster, scope: &Scope) -> anyhow::Result<Vec<Found>> {
-    discover_with(cluster, scope, Detail::Planning).await
+    let mut res = discover_with(cluster, scope, slim::items).await?;
+    res.sort_by(|a, b| {
+        (&a.facts.namespace, a.facts.kind, &a.facts.name).cmp(&(
+            &b.facts.namespace,
+            b.facts.kind,
+            &b.facts.name,
+        ))
+    });
+    Ok(res)
 }
 
-/// Lists every known kind in scope as whole objects (for the admission policy's parameters).
-pub async fn discover_whole(cluster: &Cluster, scope: &Scope) -> anyhow::Result<Vec<Found>> {
-    discover_with(cluster, scope, Detail::Whole).await
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Detail {
-    Planning,
-    Whole,
-}
-
-async fn discover_with(
-    cluster: &Cluster,
-    scope: &Scope,
-    detail: Detail,
-) -> anyhow::Result<Vec<Found>> {
-    let namespaces: Vec<Option<String>> = match scope {
-        Scope::All => vec![None],
-        Scope::Namespaces(listed) => listed.iter().cloned().map(Some).collect(),
-    };
-    let requests: Vec<(Option<String>, Kind)> = namespaces
-        .iter()
-        .flat_map(|namespace| Kind::ALL.map(|kind| (namespace.clone(), kind)))
-        .collect();
-    let lists: Vec<Vec<Found>> = futures::stream::iter(requests)
-        .map(|(namespace, kind)| list_all(cluster, namespace, kind, detail))
-        .buffer_unordered(CONCURRENCY)
-        .try_collect()
-        .await?;
-    let mut res: Vec<Found> = lists.into_iter().flatten().collect();
+/// Lists every known kind in scope as whole objects (for the admission policy's parameters),
+/// sorted by namespace, kind and name.
+pub async fn discover_whole(cluster: &Cluster, scope: &Scope) -> anyhow::Result<Vec<Whole>> {
+    let mut res = discover_with(cluster, scope, slim::whole).await?;
     res.sort_by(|a, b| {
         (
             a.namespace.as_str(),
@@ -96,15 +93,39 @@ async fn discover_with(
     Ok(res)
 }
 
+/// Decodes one list page of a kind into items; the namespace is the one listed, if any.
+type Decode<T> = fn(&str, Kind, Option<&str>) -> serde_json::Result<Vec<T>>;
+
+async fn discover_with<T: Send + 'static>(
+    cluster: &Cluster,
+    scope: &Scope,
+    decode: Decode<T>,
+) -> anyhow::Result<Vec<T>> {
+    let namespaces: Vec<Option<String>> = match scope {
+        Scope::All => vec![None],
+        Scope::Namespaces(listed) => listed.iter().cloned().map(Some).collect(),
+    };
+    let requests: Vec<(Option<String>, Kind)> = namespaces
+        .iter()
+        .flat_map(|namespace| Kind::ALL.map(|kind| (namespace.clone(), kind)))
+        .collect();
+    let lists: Vec<Vec<T>> = futures::stream::iter(requests)
+        .map(|(namespace, kind)| list_all(cluster, namespace, kind, decode))
+        .buffer_unordered(CONCURRENCY)
+        .try_collect()
+        .await?;
+    Ok(lists.into_iter().flatten().collect())
+}
+
 /// Every page of one list. The next page is requested as soon as the current one's continue token
 /// is read, and arrives while the current page decodes (on the blocking pool): one request in
 /// flight per list, so `CONCURRENCY` bounds the requests in flight.
-async fn list_all(
+async fn list_all<T: Send + 'static>(
     cluster: &Cluster,
     namespace: Option<String>,
     kind: Kind,
-    detail: Detail,
-) -> anyhow::Result<Vec<Found>> {
+    decode: Decode<T>,
+) -> anyhow::Result<Vec<T>> {
     let resource = api_resource(kind);
     let url = DynamicObject::url_path(&resource, namespace.as_deref());
     let call = Call {
@@ -139,33 +160,20 @@ async fn list_all(
     let mut body = fetch(None).await?;
     loop {
         let token = slim::continue_token(&body).context("reading a list page")?;
-        let decode = tokio::task::spawn_blocking(move || match detail {
-            Detail::Planning => slim::items(&body, kind),
-            Detail::Whole => slim::items(&body, Kind::Job),
-        });
+        let listed = namespace.clone();
+        let decoded = tokio::task::spawn_blocking(move || decode(&body, kind, listed.as_deref()));
         let (items, next) = match token {
             Some(token) => {
-                let (items, next) = tokio::join!(decode, fetch(Some(token)));
+                let (items, next) = tokio::join!(decoded, fetch(Some(token)));
                 (items, Some(next?))
             }
-            None => (decode.await, None),
+            None => (decoded.await, None),
         };
-        for mut object in items
-            .context("decoding a list page")?
-            .context("decoding a list page")?
-        {
-            let item_namespace = crate::workload::namespace_of(&object)
-                .map(str::to_owned)
-                .or_else(|| namespace.clone())
-                .unwrap_or_default();
-            object["apiVersion"] = Value::from(kind.api_version());
-            object["kind"] = Value::from(kind.as_str());
-            res.push(Found {
-                namespace: item_namespace,
-                kind,
-                object,
-            });
-        }
+        res.extend(
+            items
+                .context("decoding a list page")?
+                .context("decoding a list page")?,
+        );
         match next {
             Some(next) => body = next,
             None => break,

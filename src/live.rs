@@ -7,7 +7,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use kube::core::Selector;
 use serde_json::Value;
 
@@ -18,7 +17,7 @@ use crate::discover::{self, Found, Scope};
 use crate::error::{Exit, Failure};
 use crate::migrate::{self, Outcome};
 use crate::output::{self, progress::Progress};
-use crate::plan::{self, Candidate, Plan};
+use crate::plan::{self, Plan};
 use crate::report::Report;
 use crate::rollback::{self, Patched};
 use crate::rollout::{self, Settings, Target, Verdict};
@@ -56,18 +55,14 @@ async fn discover_and_plan(
     scope: &Scope,
 ) -> anyhow::Result<(Vec<Found>, Plan)> {
     let found = discover::discover(cluster, scope).await?;
-    let candidates: Vec<Candidate<'_>> = found
-        .iter()
-        .enumerate()
-        .map(|(origin, it)| Candidate {
-            origin,
-            namespace: &it.namespace,
-            kind: it.kind,
-            object: &it.object,
-        })
-        .collect();
-    let plan = plan::plan(&config.request, &candidates)
-        .map_err(|err| Failure::new(Exit::Failed, err.to_string()))?;
+    let plan = plan::plan_facts(
+        &config.request,
+        found
+            .iter()
+            .enumerate()
+            .map(|(origin, it)| (origin, &it.facts)),
+    )
+    .map_err(|err| Failure::new(Exit::Failed, err.to_string()))?;
     if plan.is_empty() {
         let namespaces = match scope {
             Scope::All => Namespaces::All,
@@ -127,11 +122,7 @@ async fn rerun_with_nothing_to_do(
     if plan.changed_workloads().next().is_some() {
         return Ok(None);
     }
-    let templates: BTreeMap<usize, Value> = plan
-        .migrations
-        .iter()
-        .map(|it| (it.origin, found[it.origin].object.clone()))
-        .collect();
+    let templates = templates_of(found, plan);
     migrate::all_reused(cluster, plan, &templates).await
 }
 
@@ -185,7 +176,7 @@ async fn update(
         // The objects found are no longer needed: at 10,000 workloads they are most of the
         // memory the report's output would otherwise add to.
         drop(found);
-        output::live_report(&report, &plan, config.output, started.elapsed())?;
+        output::live_report(&mut report, &plan, config.output, started.elapsed())?;
         return Ok(Exit::Success);
     }
 
@@ -206,7 +197,7 @@ async fn update(
     .await?;
     if plan.is_unchanged() {
         report.result = "unchanged".to_owned();
-        output::live_report(&report, &plan, config.output, started.elapsed())?;
+        output::live_report(&mut report, &plan, config.output, started.elapsed())?;
         return Ok(Exit::Success);
     }
     if !server_dry_run
@@ -214,7 +205,7 @@ async fn update(
     {
         record_migrations(&mut report, &outcomes);
         report.result = "unchanged".to_owned();
-        output::live_report(&report, &plan, config.output, started.elapsed())?;
+        output::live_report(&mut report, &plan, config.output, started.elapsed())?;
         return Ok(Exit::Success);
     }
     if let Some(timeout) = lock_timeout {
@@ -244,7 +235,7 @@ async fn update(
                 .await?;
             if plan.is_unchanged() {
                 report.result = "unchanged".to_owned();
-                output::live_report(&report, &plan, config.output, started.elapsed())?;
+                output::live_report(&mut report, &plan, config.output, started.elapsed())?;
                 return Ok(Exit::Success);
             }
         }
@@ -253,11 +244,7 @@ async fn update(
         "re-run the same command: completed migrations are reused and workloads already at the target are left alone",
     );
 
-    let templates: BTreeMap<usize, Value> = plan
-        .migrations
-        .iter()
-        .map(|it| (it.origin, found[it.origin].object.clone()))
-        .collect();
+    let templates = templates_of(&found, &plan);
     let limits = migrate::Limits {
         fail_after: config.fail_after,
         deadline,
@@ -278,7 +265,7 @@ async fn update(
             "interrupted during the migrations; no workload was changed; {copies}"
         ));
         set_changed(&mut report, &plan, "not-started", None);
-        output::live_report(&report, &plan, config.output, started.elapsed())?;
+        output::live_report(&mut report, &plan, config.output, started.elapsed())?;
         output::message(&format!("Interrupted: no workload was changed; {copies}"))?;
         return Ok(Exit::Interrupted);
     }
@@ -294,7 +281,7 @@ async fn update(
             failed.reason.as_deref().unwrap_or("unknown")
         ));
         set_changed(&mut report, &plan, "not-started", None);
-        output::live_report(&report, &plan, config.output, started.elapsed())?;
+        output::live_report(&mut report, &plan, config.output, started.elapsed())?;
         output::migration_failure(failed)?;
         return Ok(Exit::MigrationFailed);
     }
@@ -313,7 +300,7 @@ async fn update(
             "succeeded"
         }
         .to_owned();
-        output::live_report(&report, &plan, config.output, started.elapsed())?;
+        output::live_report(&mut report, &plan, config.output, started.elapsed())?;
         return Ok(Exit::Success);
     }
     let time = jiff::Timestamp::now().to_string();
@@ -375,7 +362,7 @@ async fn update(
             return Err(signals::interrupted_before_changes("during the server dry run").into());
         }
         report.result = "planned".to_owned();
-        output::live_report(&report, &plan, config.output, started.elapsed())?;
+        output::live_report(&mut report, &plan, config.output, started.elapsed())?;
         return Ok(Exit::Success);
     }
 
@@ -445,7 +432,7 @@ async fn update(
         progress.clear();
         report.result = "succeeded".to_owned();
         set_changed(&mut report, &plan, "succeeded", None);
-        output::live_report(&report, &plan, config.output, started.elapsed())?;
+        output::live_report(&mut report, &plan, config.output, started.elapsed())?;
         return Ok(Exit::Success);
     };
     for ((verdict, target), workload) in verdicts.iter().zip(&targets).zip(plan.changed_workloads())
@@ -472,7 +459,7 @@ async fn update(
     if !config.rollback {
         progress.clear();
         report.result = "failed".to_owned();
-        output::live_report(&report, &plan, config.output, started.elapsed())?;
+        output::live_report(&mut report, &plan, config.output, started.elapsed())?;
         output::rollout_failure(&failure, false)?;
         output::diagnoses(&report)?;
         return Ok(Exit::RolloutFailed);
@@ -513,7 +500,7 @@ async fn update(
         "rollback-failed"
     }
     .to_owned();
-    output::live_report(&report, &plan, config.output, started.elapsed())?;
+    output::live_report(&mut report, &plan, config.output, started.elapsed())?;
     if complete {
         output::rollout_failure(&failure, true)?;
         output::diagnoses(&report)?;
@@ -664,11 +651,17 @@ async fn interrupted_rollout(
     Ok(Exit::Interrupted)
 }
 
+/// The whole Job of each planned migration, by origin: discovery keeps Jobs whole.
+fn templates_of(found: &[Found], plan: &Plan) -> BTreeMap<usize, Value> {
+    plan.migrations
+        .iter()
+        .filter_map(|it| Some((it.origin, found[it.origin].object.clone()?)))
+        .collect()
+}
+
 /// The pod selector of a workload, for finding its pods.
 pub fn selector_of(found: &Found) -> Option<Selector> {
-    let selector: LabelSelector =
-        serde_json::from_value(found.object.pointer("/spec/selector")?.clone()).ok()?;
-    Selector::try_from(selector).ok()
+    found.facts.selector()
 }
 
 fn record_migrations(report: &mut Report, outcomes: &[Outcome]) {

@@ -13,6 +13,7 @@ mod complete;
 mod config;
 mod discover;
 mod error;
+mod facts;
 #[cfg(test)]
 mod fuzz;
 mod grant;
@@ -140,6 +141,9 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        // Discovery decodes pages on the blocking pool; two threads keep both cores busy, and
+        // fewer threads mean fewer malloc arenas each keeping its share of freed pages.
+        .max_blocking_threads(2)
         .enable_all()
         .build()
         .context("starting the async runtime")

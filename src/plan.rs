@@ -5,8 +5,9 @@
 use serde_json::Value;
 
 use crate::annotations::{Classifier, OptIn};
+use crate::facts::WorkloadFacts;
 use crate::image::{Repository, TargetImage, repository_of, same_image};
-use crate::workload::{self, Container, ContainerList, Kind, ObjectId};
+use crate::workload::{Container, ContainerList, Kind, ObjectId};
 
 /// What the user asked for.
 #[derive(Debug, Clone)]
@@ -15,8 +16,8 @@ pub struct Request {
     pub classifier: Classifier,
 }
 
-/// One object to plan over: its identity and body. `origin` is the caller's handle to find the
-/// object again (an index into its own list).
+/// One whole object to plan over (offline documents): its identity and body. `origin` is the
+/// caller's handle to find the object again (an index into its own list).
 #[derive(Debug, Clone, Copy)]
 pub struct Candidate<'a> {
     pub origin: usize,
@@ -104,8 +105,27 @@ impl Plan {
     }
 }
 
-/// Plans an update over `candidates`.
+/// Plans an update over whole objects: planning reads only their facts.
 pub fn plan(request: &Request, candidates: &[Candidate<'_>]) -> Result<Plan, PlanError> {
+    let facts: Vec<WorkloadFacts> = candidates
+        .iter()
+        .map(|it| WorkloadFacts::of_object(it.object, it.kind, it.namespace))
+        .collect();
+    plan_facts(
+        request,
+        candidates
+            .iter()
+            .zip(&facts)
+            .map(|(candidate, facts)| (candidate.origin, facts)),
+    )
+}
+
+/// Plans an update over the facts of the objects found, each with its `origin` (the caller's
+/// handle to find the object again).
+pub fn plan_facts<'a>(
+    request: &Request,
+    candidates: impl IntoIterator<Item = (usize, &'a WorkloadFacts)>,
+) -> Result<Plan, PlanError> {
     let mut res = Plan {
         images: request.images.clone(),
         classifier: request.classifier.clone(),
@@ -115,22 +135,18 @@ pub fn plan(request: &Request, candidates: &[Candidate<'_>]) -> Result<Plan, Pla
         classifiers_seen: Vec::new(),
     };
     let mut seen = std::collections::BTreeSet::new();
-    for candidate in candidates {
-        if candidate.kind.is_migration_template() && workload::is_migration_copy(candidate.object) {
+    for (origin, facts) in candidates {
+        if facts.migration_copy {
             // The tool's own migration copies are neither templates nor near misses.
             continue;
         }
-        let id = ObjectId {
-            namespace: candidate.namespace.to_owned(),
-            kind: candidate.kind,
-            name: workload::name_of(candidate.object).to_owned(),
-        };
-        let containers = workload::containers(candidate.object, candidate.kind);
+        let id = facts.id();
+        let containers = &facts.containers;
         let matched: Vec<(&Container, &TargetImage)> = containers
             .iter()
             .filter_map(|container| target_for(request, container).map(|t| (container, t)))
             .collect();
-        let opt_in = match OptIn::from_annotations(workload::annotations_of(candidate.object)) {
+        let opt_in = match OptIn::from_facts(facts) {
             Ok(opt_in) => opt_in,
             Err(malformed) if !matched.is_empty() => {
                 return Err(PlanError {
@@ -153,16 +169,16 @@ pub fn plan(request: &Request, candidates: &[Candidate<'_>]) -> Result<Plan, Pla
                     .map(|(container, target)| ContainerChange {
                         container: container.name.clone(),
                         list: container.list,
-                        pointer: container.image_pointer(candidate.kind),
+                        pointer: container.image_pointer(facts.kind),
                         from: container.image.clone(),
                         to: target.as_str().to_owned(),
                     })
                     .collect();
-                if candidate.kind.is_migration_template() {
+                if facts.kind.is_migration_template() {
                     let image = changes[0].to.clone();
                     res.migrations.push(MigrationPlan {
                         template: id,
-                        origin: candidate.origin,
+                        origin,
                         image,
                         containers: changes,
                     });
@@ -173,7 +189,7 @@ pub fn plan(request: &Request, candidates: &[Candidate<'_>]) -> Result<Plan, Pla
                         .collect();
                     res.workloads.push(WorkloadPlan {
                         id,
-                        origin: candidate.origin,
+                        origin,
                         changes,
                     });
                 }

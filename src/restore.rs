@@ -4,8 +4,6 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use serde_json::Value;
-
 use crate::annotations::OptIn;
 use crate::cli::{DryRun, RollbackArgs};
 use crate::cluster;
@@ -17,7 +15,7 @@ use crate::output::{self, progress::Progress};
 use crate::report::Report;
 use crate::rollback::{self, Patched};
 use crate::rollout::Settings;
-use crate::{access, patch, workload};
+use crate::{access, patch};
 
 /// `kubectl update rollback`: restores the images recorded in `kubectl-update.io/previous` on the
 /// classifier's workloads, with the same watching and output as an update.
@@ -38,20 +36,17 @@ pub async fn rollback_command(
     let found = discover::discover(&cluster, &scope).await?;
     let mut patched = Vec::new();
     for item in &found {
-        if item.kind.is_migration_template() {
+        let facts = &item.facts;
+        if facts.kind.is_migration_template() {
             continue;
         }
-        let Ok(Some(opt_in)) = OptIn::from_annotations(workload::annotations_of(&item.object))
-        else {
+        let Ok(Some(opt_in)) = OptIn::from_facts(facts) else {
             continue;
         };
         if !opt_in.lists(&args.classifier) {
             continue;
         }
-        let Some(record) = workload::annotations_of(&item.object)
-            .and_then(|it| it.get(patch::PREVIOUS))
-            .and_then(Value::as_str)
-        else {
+        let Some(record) = facts.annotation(patch::PREVIOUS) else {
             continue;
         };
         let previous: patch::Previous = serde_json::from_str(record).map_err(|err| {
@@ -59,19 +54,14 @@ pub async fn rollback_command(
                 Exit::Failed,
                 format!(
                     "{}/{}: annotation {} is unreadable: {err}",
-                    item.namespace,
-                    workload::name_of(&item.object),
+                    facts.namespace,
+                    facts.name,
                     patch::PREVIOUS
                 ),
             )
         })?;
-        let id = crate::workload::ObjectId {
-            namespace: item.namespace.clone(),
-            kind: item.kind,
-            name: workload::name_of(&item.object).to_owned(),
-        };
         patched.push(Patched {
-            id,
+            id: facts.id(),
             previous,
             selector: selector_of(item),
         });
@@ -128,7 +118,7 @@ pub async fn rollback_command(
     };
     match args.dry_run {
         Some(DryRun::Client) => {
-            output::rollback_report(&report, args.output, started.elapsed())?;
+            output::rollback_report(&mut report, args.output, started.elapsed())?;
             return Ok(Exit::Success);
         }
         Some(DryRun::Server) => {
@@ -141,7 +131,7 @@ pub async fn rollback_command(
                 )
                 .await?;
             }
-            output::rollback_report(&report, args.output, started.elapsed())?;
+            output::rollback_report(&mut report, args.output, started.elapsed())?;
             return Ok(Exit::Success);
         }
         Some(DryRun::None) | None => (),
@@ -179,7 +169,7 @@ pub async fn rollback_command(
         "rollback-failed"
     }
     .to_owned();
-    output::rollback_report(&report, args.output, started.elapsed())?;
+    output::rollback_report(&mut report, args.output, started.elapsed())?;
     if complete {
         Ok(Exit::Success)
     } else {

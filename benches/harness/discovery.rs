@@ -207,11 +207,12 @@ pub fn measure(ctx: &Ctx) -> anyhow::Result<Section> {
         ("kubectl-update -n: most requests in flight", &in_flight),
     ]));
     section.say(&format!(
-        "The tool's `-A` run made {pages} Deployment list requests (pages of 500) in the last \
+        "The tool's `-A` run made {pages} Deployment list requests (up to {} items each) in the last \
          repetition. The server took a median {} per page ({LATENCY_MS} ms of it the added \
          latency), and the tool asked for the next page a median {} after a page ended. \
          \"In flight\" is computed from the access log, which stamps each request's start and \
          end.",
+        total.div_ceil(pages.max(1)),
         page_serve.summary(),
         page_gap.summary()
     ));

@@ -15,7 +15,6 @@ use crate::annotations::OptIn;
 use crate::cluster::{self, Cluster};
 use crate::config::ClusterArgs;
 use crate::discover::{self, Scope};
-use crate::workload;
 
 /// How long completion waits for the cluster.
 const CLUSTER_TIMEOUT: Duration = Duration::from_secs(1);
@@ -114,9 +113,7 @@ impl Lookup {
         });
         let mut res = BTreeSet::new();
         for item in found.unwrap_or_default() {
-            if let Ok(Some(opt_in)) =
-                OptIn::from_annotations(workload::annotations_of(&item.object))
-            {
+            if let Ok(Some(opt_in)) = OptIn::from_facts(&item.facts) {
                 res.extend(opt_in.classifiers.iter().map(ToString::to_string));
             }
         }
