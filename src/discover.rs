@@ -19,11 +19,13 @@ use crate::workload::Kind;
 /// How many list requests run at once.
 const CONCURRENCY: usize = 8;
 /// Page size for list requests: each page is a round trip, and a cluster-wide list is paged one
-/// page after the other, so at 10,000 workloads the page count sets the wall time (pages of 500
-/// took 20 trips for one kind; the simulator also passes over the whole list for each page).
-/// Memory stays bounded: about 1.8 MB per page of Deployments, at most two pages (one decoding,
-/// the next arriving) per list in flight.
-const PAGE: u32 = 2000;
+/// page after the other, so at 10,000 workloads the page count sets the wall time. Measured on the
+/// simulator at 20 ms latency, 10,000 Deployments, `-A --dry-run` (medians of 5): pages of 500
+/// (kubectl's and client-go's default) 0.95 s, 1000: 0.70 s, 2000: 0.58 s, peak RSS 38–41 MiB for
+/// all three. 1000 keeps the target's margin while staying near the convention API servers are
+/// tuned for. Memory stays bounded: about 0.9 MB per page of Deployments, at most two pages (one
+/// decoding, the next arriving) per list in flight.
+const PAGE: u32 = 1000;
 
 /// Where to look: every namespace, or these.
 #[derive(Debug, Clone, PartialEq, Eq)]
