@@ -222,15 +222,16 @@ pub fn measure(ctx: &Ctx) -> anyhow::Result<Section> {
              {pages} Deployment pages of one list follow each other (each needs the previous \
              page's `continue` token); the tool requests the next page as soon as it has read the \
              token and decodes the current one meanwhile, so what remains per page is the \
-             round trip: {LATENCY_MS} ms plus the server's time to serve 500 objects.",
+             round trip: {LATENCY_MS} ms plus the server's time to serve a page.",
             all_median - 1.0
         ));
     }
     if peak_rss > 50.0 {
         section.say(&format!(
-            "**Target missed**: peak RSS {peak_rss:.1} MiB. Pages are decoded into only the fields \
-             planning reads; what remains is the page bodies in flight and the allocator's \
-             high-water mark."
+            "**Target missed**: peak RSS {peak_rss:.1} MiB. Pages are decoded straight into \
+             typed workload facts (no JSON values held); what remains is the page bodies in \
+             flight, the plan and report written at the end, and the allocator's high-water \
+             mark."
         ));
     }
     Ok(section)
