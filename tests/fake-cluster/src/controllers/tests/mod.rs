@@ -3,8 +3,9 @@
 
 mod arithmetic;
 mod deployment;
+mod jobs;
 mod kubelet;
-mod workloads;
+mod sets;
 
 use serde_json::{Value, json};
 
