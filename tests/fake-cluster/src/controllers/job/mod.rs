@@ -5,6 +5,13 @@
 //!
 //! `succeeded`/`failed` count the Job's finished pods (never decreasing); pods are not deleted
 //! when they finish, as on a real cluster.
+//!
+//! This module syncs Jobs (counts, back-off, conditions); `pods` creates and deletes their pods,
+//! `ttl` is the TTL-after-finished controller. It never runs pods (the kubelet does) and never
+//! handles CronJobs.
+
+mod pods;
+mod ttl;
 
 use serde_json::{Map, Value, json};
 
@@ -12,11 +19,12 @@ use crate::controllers::SimContext;
 use crate::controllers::events::{self, Event, Source};
 use crate::controllers::store::Store;
 use crate::controllers::util::{
-    At, Millis, bool_at, conditions_of, find_condition, fmt_time, int_at, is_deleting, name,
-    namespace, now_ms, owner_reference, parse_time, pod_active, pod_ready, put_count, scaled,
-    str_at, time_at, uid, write_status,
+    At, Millis, bool_at, conditions_of, find_condition, fmt_time, int_at, is_deleting, now_ms,
+    parse_time, pod_active, pod_ready, put_count, scaled, str_at, time_at, uid, write_status,
 };
 use crate::controllers::world::World;
+use pods::{create_pod, delete_pods};
+use ttl::expire;
 
 pub const BACKOFF_LIMIT_MESSAGE: &str = "Job has reached the specified backoff limit";
 pub const DEADLINE_MESSAGE: &str = "Job was active longer than specified deadline";
@@ -291,38 +299,6 @@ fn backing_off(ctx: &SimContext, pods: &[Value], failed: i64, now: Millis) -> bo
     now < last_failure + scaled(ctx, pod_back_off_seconds(failed))
 }
 
-/// `ttlSecondsAfterFinished`: deletes the finished Job and its pods once the TTL has passed.
-fn expire<S: Store>(
-    store: &mut S,
-    job: &Value,
-    conditions: &[Value],
-    pods: &[Value],
-    ctx: &SimContext,
-) {
-    let Some(ttl) = int_at(job, "/spec/ttlSecondsAfterFinished") else {
-        return;
-    };
-    let finished = ["Complete", "Failed"]
-        .iter()
-        .filter_map(|kind| find_condition(conditions, kind))
-        .filter(|it| str_at(it, "/status") == Some("True"))
-        .filter_map(|it| time_at(it, "/lastTransitionTime"))
-        .max();
-    let Some(finished) = finished else { return };
-    let due = if ttl <= 0 {
-        finished
-    } else {
-        finished + scaled(ctx, ttl as f64)
-    };
-    if now_ms(ctx) < due {
-        return;
-    }
-    for pod in pods {
-        let _ = store.delete("pods", namespace(pod), name(pod));
-    }
-    let _ = store.delete("jobs", namespace(job), name(job));
-}
-
 fn record<S: Store>(
     store: &mut S,
     ctx: &SimContext,
@@ -344,84 +320,4 @@ fn record<S: Store>(
             source,
         },
     );
-}
-
-fn delete_pods<S: Store>(store: &mut S, ctx: &SimContext, job: &Value, pods: &[&Value]) {
-    for pod in pods {
-        if store.delete("pods", namespace(pod), name(pod)).is_ok() {
-            record(
-                store,
-                ctx,
-                job,
-                false,
-                "SuccessfulDelete",
-                format!("Deleted pod: {}", name(pod)),
-            );
-        }
-    }
-}
-
-fn create_pod<S: Store>(store: &mut S, ctx: &SimContext, world: &mut World, job: &Value) -> bool {
-    let template = job
-        .at("/spec/template")
-        .cloned()
-        .unwrap_or_else(|| json!({}));
-    let mut metadata = template
-        .get("metadata")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    let mut labels = metadata
-        .get("labels")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    for (key, value) in [
-        ("batch.kubernetes.io/controller-uid", uid(job)),
-        ("batch.kubernetes.io/job-name", name(job)),
-        ("controller-uid", uid(job)),
-        ("job-name", name(job)),
-    ] {
-        labels.entry(key).or_insert_with(|| json!(value));
-    }
-    metadata.insert("labels".into(), Value::Object(labels));
-    metadata.remove("name");
-    metadata.remove("creationTimestamp");
-    metadata.insert("generateName".into(), json!(format!("{}-", name(job))));
-    metadata.insert("namespace".into(), json!(namespace(job)));
-    metadata.insert(
-        "ownerReferences".into(),
-        json!([owner_reference(job, "batch/v1", "Job")]),
-    );
-    let mut spec = template.get("spec").cloned().unwrap_or_else(|| json!({}));
-    if str_at(&spec, "/nodeName").is_none()
-        && let Some(node) = world.pick_node()
-    {
-        spec["nodeName"] = json!(node);
-    }
-    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec});
-    match store.create("pods", pod) {
-        Ok(created) => {
-            record(
-                store,
-                ctx,
-                job,
-                false,
-                "SuccessfulCreate",
-                format!("Created pod: {}", name(&created)),
-            );
-            true
-        }
-        Err(error) => {
-            record(
-                store,
-                ctx,
-                job,
-                true,
-                "FailedCreate",
-                format!("Error creating: {error}"),
-            );
-            false
-        }
-    }
 }
