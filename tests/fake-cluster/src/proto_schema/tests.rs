@@ -1,4 +1,5 @@
-//! Decoding of hand-built messages: omitted empty fields, maps and repeated fields.
+//! Decoding of hand-built messages: omitted empty fields, maps and repeated fields. Never starts a
+//! server.
 
 use super::*;
 fn msg(fields: &[(u32, Vec<u8>)]) -> Vec<u8> {

@@ -1,4 +1,4 @@
-//! Parsing, matching and round trips of label and field selectors.
+//! Parsing, matching and round trips of label and field selectors. Never starts a server.
 
 use serde_json::json;
 

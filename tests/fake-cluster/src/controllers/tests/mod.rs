@@ -1,5 +1,5 @@
 //! Unit tests of the simulated control plane: a `MemoryStore`, a stepping clock and
-//! `reconcile_all`, with expectations rendered as short strings.
+//! `reconcile_all`, with expectations rendered as short strings. Never starts the API server.
 
 mod arithmetic;
 mod deployment;
