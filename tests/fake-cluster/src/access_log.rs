@@ -1,6 +1,7 @@
 //! The access log: one tab-separated line per request — method, path and query, status, user,
 //! milliseconds taken, then when the request started and ended (microseconds since the Unix epoch,
-//! read from the clock as the server saw them, so overlaps between requests are exact).
+//! read from the clock as the server saw them, so overlaps between requests are exact). It only
+//! records: never changes a response or fails a request.
 
 use std::{
     fs::File,

@@ -1,6 +1,6 @@
 //! Authentication: bearer tokens mapped to users. Static tokens (the admin's, and any minted by
 //! tests) and ServiceAccount tokens issued by TokenRequest, which expire and die with their
-//! ServiceAccount.
+//! ServiceAccount. Never authorizes: what a user may do is decided by `rbac`.
 
 use std::collections::HashMap;
 

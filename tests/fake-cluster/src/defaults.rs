@@ -1,5 +1,6 @@
 //! Defaulting as kube-apiserver applies it on every write (`SetDefaults_*` of core/v1, apps/v1,
-//! batch/v1 and friends), for the fields clients and controllers look at.
+//! batch/v1 and friends), for the fields clients and controllers look at. Never rejects an object;
+//! validation runs after defaulting.
 
 use serde_json::{Map, Value, json};
 

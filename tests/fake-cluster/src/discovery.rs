@@ -1,6 +1,7 @@
 //! Legacy discovery documents: `/version`, `/api`, `/apis`, `/api/v1` and `/apis/<group>/<version>`.
 //! Aggregated discovery requests get the legacy JSON with `Content-Type: application/json`, from
-//! which kubectl falls back to per-group requests.
+//! which kubectl falls back to per-group requests. Never reads storage: the documents come from the
+//! static resource table.
 
 use serde_json::{Value, json};
 

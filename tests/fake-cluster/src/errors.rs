@@ -1,5 +1,5 @@
 //! API errors rendered as `meta.k8s.io/v1 Status` objects, worded like kube-apiserver's
-//! (`k8s.io/apimachinery/pkg/api/errors`).
+//! (`k8s.io/apimachinery/pkg/api/errors`). Never decides when an error applies; callers choose it.
 
 use serde_json::{Value, json};
 

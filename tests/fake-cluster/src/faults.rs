@@ -1,5 +1,6 @@
 //! Fault injection with a seeded RNG, so that a run's faults are reproducible: 500s, 429s with
-//! `Retry-After: 1`, and 410 Expired at watch start.
+//! `Retry-After: 1`, and 410 Expired at watch start. Never decides how a fault looks on the wire;
+//! the server renders it.
 
 use rand::{Rng, SeedableRng, rngs::StdRng};
 

@@ -1,5 +1,5 @@
 //! Kubeconfig files pointing at the simulator: one cluster, one user (a bearer token), one
-//! context named `fake-cluster`.
+//! context named `fake-cluster`. Never writes files; the cluster writes them (mode 0600).
 
 use base64::{Engine, engine::general_purpose::STANDARD};
 

@@ -1,6 +1,7 @@
 //! `GET .../pods/NAME/log`: the lines the simulated kubelet appended, with `container`,
 //! `tailLines`, `limitBytes`, `timestamps`, `sinceSeconds`, `previous` and `follow` (streams until
-//! the container terminates or the pod goes away).
+//! the container terminates or the pod goes away). Never produces log lines; the simulated kubelet
+//! appends them.
 
 use std::time::Duration;
 

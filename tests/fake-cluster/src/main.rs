@@ -1,5 +1,6 @@
 //! `fake-cluster`: runs the simulated API server until SIGINT/SIGTERM, printing `READY <url>`
-//! once it listens and the kubeconfig is written.
+//! once it listens and the kubeconfig is written. All the work happens in the library; this binary
+//! only parses flags and waits for a signal.
 
 use std::{io::Write, net::SocketAddr, path::PathBuf};
 

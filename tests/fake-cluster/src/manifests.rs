@@ -1,6 +1,6 @@
 //! Pre-loading YAML manifests at start (`--manifests PATH`, a file or a directory), like
 //! `kubectl apply -f`: multi-document files, `kind: List`, namespaces and RBAC first; existing
-//! objects are replaced.
+//! objects are replaced. Never deletes objects.
 
 use std::path::{Path, PathBuf};
 

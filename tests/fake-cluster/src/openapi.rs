@@ -1,6 +1,7 @@
 //! A minimal OpenAPI v3 surface: enough for kubectl's query-parameter verifier (`fieldValidation`,
 //! `dryRun`) so that `kubectl apply`, `create -f` and `replace -f` validate, without schemas
 //! (kubectl then builds strategic patches from its compiled-in types). `/openapi/v2` is a 404.
+//! Never reads storage.
 
 use serde_json::{Map, Value, json};
 

@@ -1,5 +1,5 @@
 //! A minimal protobuf wire-format reader (varints, length-delimited fields, fixed 32/64) used by
-//! the schema-driven decoder in `proto_schema`.
+//! the schema-driven decoder in `proto_schema`. Never interprets field numbers; callers do.
 
 /// One field's raw value.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,7 +1,8 @@
 //! Decoding of the protobuf bodies kubectl's typed clients send (`application/vnd.kubernetes.protobuf`):
 //! the `k8s\0` magic, the `runtime.Unknown` envelope and the few review/request messages we
 //! accept, converted to their JSON form. Field numbers follow the `generated.proto` files of
-//! `k8s.io/apimachinery/pkg/runtime` and `k8s.io/api/{authorization,authentication}/v1`.
+//! `k8s.io/apimachinery/pkg/runtime` and `k8s.io/api/{authorization,authentication}/v1`. Never
+//! answers in protobuf: responses are JSON (`encode` exists for tests).
 
 use prost::Message;
 use serde_json::{Value, json};

@@ -1,5 +1,6 @@
 //! The static table of served resources: group, version, names, scope, verbs, subresources and
-//! the registry traits (status subresource, generation rule) that the storage layer consults.
+//! the registry traits (status subresource, generation rule) that the storage layer consults. Data
+//! and lookups only: never stores objects.
 
 /// Every verb of an ordinary stored resource.
 pub const ALL_VERBS: &[&str] = &[

@@ -1,6 +1,7 @@
 //! The create-only review resources (SelfSubjectAccessReview, SelfSubjectRulesReview,
 //! SubjectAccessReview, LocalSubjectAccessReview, SelfSubjectReview, TokenReview) and
 //! TokenRequest (`serviceaccounts/NAME/token`). Answers are JSON whatever the request encoding.
+//! Never stores the reviews: they exist only in the response.
 
 use http::Response;
 use serde_json::{Value, json};

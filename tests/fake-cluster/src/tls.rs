@@ -1,5 +1,6 @@
 //! TLS: a CA generated at start (rcgen) and a server certificate it signs for 127.0.0.1,
-//! localhost and ::1; served through rustls with the ring provider (as kube-rs uses).
+//! localhost and ::1; served through rustls with the ring provider (as kube-rs uses). Never asks
+//! for client certificates: clients authenticate with bearer tokens.
 
 use std::sync::Arc;
 

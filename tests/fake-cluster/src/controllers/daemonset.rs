@@ -1,5 +1,6 @@
 //! The DaemonSet controller: one pod per simulated node (`spec.nodeName` set), RollingUpdate
-//! bounded by `maxUnavailable` or OnDelete, ControllerRevisions, and the scheduling counters.
+//! bounded by `maxUnavailable` or OnDelete, ControllerRevisions, and the scheduling counters. Never
+//! runs pods itself; the kubelet does.
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,6 @@
 //! core/v1 Events for the transitions `kubectl describe` shows. Repeats of the same reason and
-//! message on the same object are aggregated into one Event whose `count` grows, as on a real cluster.
+//! message on the same object are aggregated into one Event whose `count` grows, as on a real
+//! cluster. Events are written for people only: no controller decides anything from them.
 
 use serde_json::{Value, json};
 

@@ -1,6 +1,6 @@
 //! The garbage collector: deletes objects whose controller ownerReference names a uid that no
 //! longer exists. Only owners of the kinds this simulator runs are considered, so objects owned by
-//! unknown kinds are left alone.
+//! unknown kinds are left alone. Never deletes an object without a controller ownerReference.
 
 use crate::controllers::store::Store;
 use crate::controllers::util::{name, namespace};

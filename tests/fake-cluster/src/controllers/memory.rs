@@ -1,6 +1,7 @@
 //! `MemoryStore`: a small in-memory `Store` + `Logs` with the API server's bookkeeping
 //! (resourceVersion counter, uid, creationTimestamp, generateName, generation bumps on spec
-//! changes, no-op writes), so the controllers can be tested without the server.
+//! changes, no-op writes), so the controllers can be tested without the server. Never used by the
+//! server, whose storage implements `Store` itself.
 
 use std::collections::BTreeMap;
 

@@ -10,7 +10,8 @@
 //!
 //! All simulated durations (container start-up, back-off, `minReadySeconds`,
 //! `progressDeadlineSeconds`, `activeDeadlineSeconds`, `ttlSecondsAfterFinished`, script `sleep`s)
-//! are multiplied by `SimContext::time_scale`.
+//! are multiplied by `SimContext::time_scale`. Controllers never speak HTTP and never bypass the
+//! `Store`.
 
 pub mod store;
 

@@ -1,5 +1,6 @@
 //! ControllerRevisions for StatefulSets and DaemonSets: one per distinct pod template, named
 //! `<owner>-<hash>`, numbered by `revision`; an old template coming back gets the next number.
+//! Never looks at pods.
 
 use serde_json::{Value, json};
 

@@ -9,7 +9,8 @@
 //!
 //! Files: `touch F` creates a file and `test -f F` / `[ -f F ]` (also `-e`) look for one. A
 //! container's own files vanish when it restarts; files under one of its volume mounts (an
-//! emptyDir) survive restarts in the same pod, so a script can behave differently on a retry.
+//! emptyDir) survive restarts in the same pod, so a script can behave differently on a retry. Never
+//! runs a real process.
 
 use std::collections::BTreeSet;
 

@@ -1,6 +1,7 @@
 //! The StatefulSet controller: pods `<sts>-<ordinal>`, OrderedReady or Parallel management,
 //! RollingUpdate from the highest ordinal down (waiting for each to be Ready, sparing ordinals below
 //! `partition`) or OnDelete, ControllerRevisions and the `controller-revision-hash` pod label.
+//! Never runs pods itself; the kubelet does.
 
 use std::collections::BTreeMap;
 

@@ -3,7 +3,8 @@
 //!
 //! Objects are plain JSON (`serde_json::Value`) exactly as the API serves them (apiVersion, kind,
 //! metadata, spec, status). Resources are named by their plural (`"deployments"`, `"pods"`, ...),
-//! which is unique across the groups this simulator serves.
+//! which is unique across the groups this simulator serves. Never carries HTTP concerns: no status
+//! codes, no encodings.
 
 use serde_json::Value;
 

@@ -1,7 +1,8 @@
 //! One tick's view of the cluster. Pods and ReplicaSets are scanned without copying
 //! (`Store::for_each`) into compact summaries indexed by controller uid; whole objects are copied
 //! only when some controller may have work to do (a pod the kubelet still advances, a pod of a
-//! Job/StatefulSet/DaemonSet), so an idle tick over thousands of Deployments stays cheap.
+//! Job/StatefulSet/DaemonSet), so an idle tick over thousands of Deployments stays cheap. Never
+//! writes: controllers write through the `Store`.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 

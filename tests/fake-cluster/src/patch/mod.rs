@@ -1,6 +1,6 @@
 //! The four PATCH content types: JSON patch (RFC 6902), JSON merge patch (RFC 7386), strategic
 //! merge patch and server-side apply (approximated by a strategic merge of the applied
-//! configuration).
+//! configuration). Never validates or stores the result; the handler does.
 
 pub mod strategic;
 

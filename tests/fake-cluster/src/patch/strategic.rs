@@ -1,7 +1,8 @@
 //! Strategic merge patch (`application/strategic-merge-patch+json`) for the built-in types: maps
 //! merge, `null` deletes, lists merge by their patch merge key (or are replaced), and the
 //! directives `$patch`, `$setElementOrder/<list>`, `$retainKeys` and
-//! `$deleteFromPrimitiveList/<list>`.
+//! `$deleteFromPrimitiveList/<list>`. Never consults OpenAPI: merge keys come from the compiled-in
+//! `list_strategy` table.
 
 use serde_json::{Map, Value};
 

@@ -1,5 +1,6 @@
 //! The rollout strategies: RollingUpdate (`rolling.go`), Recreate (`recreate.go`), proportional
-//! scaling (`sync.go` `scale`) and history cleanup.
+//! scaling (`sync.go` `scale`) and history cleanup. Never computes status itself; it hands over to
+//! `status`.
 
 use super::*;
 

@@ -1,6 +1,6 @@
 //! Deployment status (`sync.go` `calculateStatus`, `progress.go`): counters, the Available,
 //! Progressing and ReplicaFailure conditions, and the check that lets settled Deployments skip a
-//! sync.
+//! sync. Never scales or creates ReplicaSets.
 
 use super::*;
 

@@ -1,4 +1,5 @@
-//! Pure functions: rolling-update fenceposts, back-off sequences and the script language.
+//! Pure functions: rolling-update fenceposts, back-off sequences and the script language. Never
+//! starts the API server or runs a tick.
 
 use serde_json::{Value, json};
 

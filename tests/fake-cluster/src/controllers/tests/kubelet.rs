@@ -1,5 +1,5 @@
 //! The simulated kubelet: start-up, readiness, scripts and logs, init containers, crash loops and
-//! image pull failures.
+//! image pull failures. Never starts the API server: pods live in a `MemoryStore`.
 
 use serde_json::{Value, json};
 

@@ -1,10 +1,11 @@
 //! Unit tests of the simulated control plane: a `MemoryStore`, a stepping clock and
-//! `reconcile_all`, with expectations rendered as short strings.
+//! `reconcile_all`, with expectations rendered as short strings. Never starts the API server.
 
 mod arithmetic;
 mod deployment;
+mod jobs;
 mod kubelet;
-mod workloads;
+mod sets;
 
 use serde_json::{Value, json};
 
