@@ -8,14 +8,14 @@ use std::time::Duration;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
-use crate::annotations::{Classifier, OptIn, parse_list};
 use crate::cli::{DryRun, OnInterrupt, OutputFormat};
 use crate::config::{Config, Namespaces, Source};
-use crate::image::{TargetImage, repository_of, same_image};
-use crate::patch::{self, Previous};
 use crate::plan::Request;
+use crate::plan::annotations::{Classifier, OptIn, parse_list};
+use crate::plan::image::{TargetImage, repository_of, same_image};
+use crate::plan::patch::{self, Previous};
+use crate::plan::workload::Kind;
 use crate::report::Report;
-use crate::workload::Kind;
 
 fn cases(n: u32) -> ProptestConfig {
     ProptestConfig {
@@ -172,7 +172,7 @@ proptest! {
     fn manifests_parse_or_fail_without_panicking_and_report(text in prop_oneof![manifest_like(), any::<String>()]) {
         for namespaces in [Namespaces::Default, Namespaces::Listed(vec!["shop".to_owned()])] {
             let config = config(namespaces);
-            match crate::offline::preview(&config, &["-".into()], &mut text.as_bytes()) {
+            match crate::preview::preview(&config, &["-".into()], &mut text.as_bytes()) {
                 Ok(preview) => {
                     let report = Report::planned(&preview.plan, DryRun::Client);
                     let json = serde_json::to_string(&report).expect("the report serialises");

@@ -5,40 +5,19 @@
 //! `plan` decides, without I/O → migrate → roll out → roll back → `report`/`output`. Only `output`
 //! prints; `main` prints the error chain once and picks the exit code.
 
-mod access;
-mod annotations;
 mod cli;
 mod cluster;
-mod complete;
 mod config;
-mod discover;
 mod error;
-mod facts;
 #[cfg(test)]
 mod fuzz;
-mod grant;
-mod image;
-mod live;
-mod lock;
 mod manifest;
-mod migrate;
-mod offline;
 mod output;
-mod patch;
 mod plan;
-mod policy;
+mod preview;
 mod rbac;
 mod report;
-mod restore;
-mod retry;
-mod rewrite;
-mod rollback;
-mod rollout;
-mod signals;
-mod workload;
-mod yaml11;
-mod yaml_load;
-mod yaml_split;
+mod run;
 
 use std::process::ExitCode;
 
@@ -50,9 +29,9 @@ use crate::config::Source;
 use crate::error::Exit;
 
 fn main() -> ExitCode {
-    if let Some(words) = complete::requested(std::env::args_os().collect()) {
+    if let Some(words) = cli::complete::requested(std::env::args_os().collect()) {
         // kubectl's plugin completion: never an error on stderr (it is the user's terminal).
-        let completion = complete::complete(words);
+        let completion = cli::complete::complete(words);
         return match output::completion_candidates(&completion) {
             Ok(()) => ExitCode::SUCCESS,
             Err(_) => ExitCode::FAILURE,
@@ -85,7 +64,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         }
         Some(Command::Rollback(args)) => {
             let cluster_args = cluster_args_of(&cli);
-            return runtime()?.block_on(restore::rollback_command(
+            return runtime()?.block_on(run::restore::rollback_command(
                 args,
                 &cluster_args,
                 cli.global.verbose,
@@ -93,13 +72,13 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         }
         Some(Command::Rbac(args)) => {
             let cluster_args = cluster_args_of(&cli);
-            let objects = runtime()?.block_on(grant::rbac(args, &cluster_args))?;
+            let objects = runtime()?.block_on(rbac::grant::rbac(args, &cluster_args))?;
             output::manifests(&objects, args.output)?;
             return Ok(Exit::Success);
         }
         Some(Command::Kubeconfig(args)) => {
             let cluster_args = cluster_args_of(&cli);
-            let minted = runtime()?.block_on(grant::kubeconfig(args, &cluster_args))?;
+            let minted = runtime()?.block_on(rbac::grant::kubeconfig(args, &cluster_args))?;
             output::minted(&minted)?;
             return Ok(Exit::Success);
         }
@@ -111,18 +90,18 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
     };
     match &config.source {
         Source::Manifests(sources) => {
-            let preview = offline::preview(&config, sources, &mut std::io::stdin().lock())?;
+            let preview = preview::preview(&config, sources, &mut std::io::stdin().lock())?;
             if preview.plan.is_empty() {
                 return Err(report::nothing_matched(&preview.plan, &config.namespaces).into());
             }
             // Every file is planned before any is written: an error leaves all of them untouched.
             let rewrites = if config.write || config.output == cli::OutputFormat::Diff {
-                rewrite::plan(&preview)?
+                preview::rewrite::plan(&preview)?
             } else {
                 Vec::new()
             };
             if config.write {
-                rewrite::write(&rewrites)?;
+                preview::rewrite::write(&rewrites)?;
             }
             output::preview(
                 &preview,
@@ -133,7 +112,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             )?;
             Ok(Exit::Success)
         }
-        Source::Cluster(cluster_args) => runtime()?.block_on(live::run(&config, cluster_args)),
+        Source::Cluster(cluster_args) => runtime()?.block_on(run::live::run(&config, cluster_args)),
     }
 }
 

@@ -6,8 +6,8 @@ use serde::Serialize;
 use crate::cli::DryRun;
 use crate::config::Namespaces;
 use crate::error::{Exit, Failure};
+use crate::plan::workload::ContainerList;
 use crate::plan::{ContainerChange, Plan};
-use crate::workload::ContainerList;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -52,7 +52,7 @@ pub struct WorkloadReport {
     pub containers: Vec<ContainerReport>,
     /// Why a failed rollout failed, from one failing pod: its Warning Events and last log lines.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub diagnosis: Option<crate::rollout::diagnose::Diagnosis>,
+    pub diagnosis: Option<crate::run::rollout::diagnose::Diagnosis>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -224,7 +224,7 @@ pub fn nothing_matched(plan: &Plan, namespaces: &Namespaces) -> Failure {
     if plan.near_misses.is_empty() {
         failure = failure.hint(format!(
             "annotate the workloads with `{}: {}` and check the image repository",
-            crate::annotations::CLASSIFIER,
+            crate::plan::annotations::CLASSIFIER,
             plan.classifier
         ));
     }

@@ -10,17 +10,17 @@ use std::time::Duration;
 
 use console::Style;
 
+use crate::cli::complete::Completion;
 use crate::cli::{ColorChoice, DryRun, OutputFormat};
-use crate::complete::Completion;
 use crate::error::Failure;
 use crate::manifest;
-use crate::migrate::Outcome;
-use crate::offline::Preview;
 use crate::plan::Plan;
+use crate::plan::workload::ContainerList;
+use crate::preview::Preview;
+use crate::preview::rewrite::{self, Rewrite};
 use crate::report::{Report, dry_run_name};
-use crate::rewrite::{self, Rewrite};
-use crate::rollback::Patched;
-use crate::workload::ContainerList;
+use crate::run::migrate::Outcome;
+use crate::run::rollback::Patched;
 
 use table::{Cell, Role};
 
@@ -69,7 +69,7 @@ pub fn preview(
             buffered.flush()?;
         }
         OutputFormat::Yaml => {
-            let text = crate::offline::updated_yaml(preview).map_err(io::Error::other)?;
+            let text = crate::preview::updated_yaml(preview).map_err(io::Error::other)?;
             stdout.write_all(text.as_bytes())?;
         }
     }
@@ -573,7 +573,7 @@ pub fn diagnoses(report: &Report) -> io::Result<()> {
 }
 
 /// A diagnosis as text lines (UIDs left out; the JSON report keeps every message whole).
-pub fn diagnosis_lines(diagnosis: &crate::rollout::diagnose::Diagnosis) -> Vec<String> {
+pub fn diagnosis_lines(diagnosis: &crate::run::rollout::diagnose::Diagnosis) -> Vec<String> {
     let mut lines = Vec::new();
     if diagnosis.events.is_empty() {
         lines.push("warning events: none".to_owned());
@@ -776,7 +776,7 @@ pub fn manifests(
 
 /// A minted CI kubeconfig on stdout; on stderr who it is for, when the API server made it expire,
 /// and how to revoke it sooner.
-pub fn minted(minted: &crate::grant::Minted) -> io::Result<()> {
+pub fn minted(minted: &crate::rbac::grant::Minted) -> io::Result<()> {
     let granted = humantime::format_duration(minted.granted_rounded());
     let mut lines = vec![format!(
         "minted a token for {}: it expires at {} (in {granted})",
@@ -788,7 +788,7 @@ pub fn minted(minted: &crate::grant::Minted) -> io::Result<()> {
             humantime::format_duration(minted.requested)
         ));
     }
-    if minted.requested > crate::grant::LONGEST_RECOMMENDED {
+    if minted.requested > crate::rbac::grant::LONGEST_RECOMMENDED {
         lines.push(
             "note: a token longer than a day outlives the pipeline run it is for: mint one per run (see the README's security model)"
                 .to_owned(),
@@ -817,7 +817,7 @@ pub fn data(text: &str) -> io::Result<()> {
 /// A copy of the report stamped with the run's duration; also appended to the CI step summary.
 fn finished(report: &mut Report, elapsed: Duration) -> &Report {
     // Set in place, not on a copy: a report of 10,000 workloads is megabytes.
-    report.duration_seconds = Some(crate::live::round(elapsed.as_secs_f64()));
+    report.duration_seconds = Some(crate::run::live::round(elapsed.as_secs_f64()));
     ci::append_step_summary(report);
     report
 }

@@ -1,0 +1,180 @@
+//! `kubectl update rollback`: restores the images recorded in `kubectl-update.io/previous` on a
+//! classifier's workloads, with the same preflight, watching and output as an update.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::cli::{DryRun, RollbackArgs};
+use crate::cluster;
+use crate::cluster::access;
+use crate::cluster::discover::{self, Scope};
+use crate::config::ClusterArgs;
+use crate::error::{Exit, Failure};
+use crate::output::{self, progress::Progress};
+use crate::plan::annotations::OptIn;
+use crate::plan::patch;
+use crate::report::Report;
+use crate::run::live::selector_of;
+use crate::run::rollback::{self, Patched};
+use crate::run::rollout::Settings;
+
+/// `kubectl update rollback`: restores the images recorded in `kubectl-update.io/previous` on the
+/// classifier's workloads, with the same watching and output as an update.
+pub async fn rollback_command(
+    args: &RollbackArgs,
+    cluster_args: &ClusterArgs,
+    verbose: u8,
+) -> anyhow::Result<Exit> {
+    let started = Instant::now();
+    let progress = Arc::new(Progress::new(verbose > 0));
+    let cluster = cluster::connect(cluster_args).await?;
+    let identity = cluster::whoami(&cluster).await?;
+    let scope = match (args.all_namespaces, args.namespaces.is_empty()) {
+        (true, _) => Scope::All,
+        (false, false) => Scope::Namespaces(args.namespaces.clone()),
+        (false, true) => Scope::Namespaces(vec![cluster.default_namespace.clone()]),
+    };
+    let found = discover::discover(&cluster, &scope).await?;
+    let mut patched = Vec::new();
+    for item in &found {
+        let facts = &item.facts;
+        if facts.kind.is_migration_template() {
+            continue;
+        }
+        let Ok(Some(opt_in)) = OptIn::from_facts(facts) else {
+            continue;
+        };
+        if !opt_in.lists(&args.classifier) {
+            continue;
+        }
+        let Some(record) = facts.annotation(patch::PREVIOUS) else {
+            continue;
+        };
+        let previous: patch::Previous = serde_json::from_str(record).map_err(|err| {
+            Failure::new(
+                Exit::Failed,
+                format!(
+                    "{}/{}: annotation {} is unreadable: {err}",
+                    facts.namespace,
+                    facts.name,
+                    patch::PREVIOUS
+                ),
+            )
+        })?;
+        patched.push(Patched {
+            id: facts.id(),
+            previous,
+            selector: selector_of(item),
+        });
+    }
+    if patched.is_empty() {
+        return Err(Failure::new(
+            Exit::Failed,
+            format!(
+                "nothing to roll back: no workload listing classifier `{}` carries a {} record",
+                args.classifier,
+                patch::PREVIOUS
+            ),
+        )
+        .hint("a record is written by each update and removed by a rollback")
+        .into());
+    }
+    let mut report = Report {
+        result: "planned".to_owned(),
+        dry_run: args
+            .dry_run
+            .filter(|it| *it != DryRun::None)
+            .map(|it| crate::report::dry_run_name(it).to_owned()),
+        images: Vec::new(),
+        classifier: args.classifier.to_string(),
+        workloads: patched
+            .iter()
+            .map(|it| crate::report::WorkloadReport {
+                namespace: it.id.namespace.clone(),
+                kind: it.id.kind.to_string(),
+                name: it.id.name.clone(),
+                status: "planned".to_owned(),
+                reason: None,
+                containers: it
+                    .previous
+                    .containers
+                    .iter()
+                    .map(|c| crate::report::ContainerReport {
+                        name: c.name.clone(),
+                        init: c.init,
+                        from: c.target.clone(),
+                        to: c.previous.clone(),
+                    })
+                    .collect(),
+                diagnosis: None,
+            })
+            .collect(),
+        migrations: Vec::new(),
+        near_misses: Vec::new(),
+        identity: Some(identity),
+        reason: None,
+        notes: Vec::new(),
+        duration_seconds: None,
+        files_written: None,
+    };
+    match args.dry_run {
+        Some(DryRun::Client) => {
+            output::rollback_report(&mut report, args.output, started.elapsed())?;
+            return Ok(Exit::Success);
+        }
+        Some(DryRun::Server) => {
+            for workload in &patched {
+                rollback::send(
+                    &cluster,
+                    &workload.id,
+                    &patch::rollback(workload.id.kind, &workload.previous),
+                    true,
+                )
+                .await?;
+            }
+            output::rollback_report(&mut report, args.output, started.elapsed())?;
+            return Ok(Exit::Success);
+        }
+        Some(DryRun::None) | None => (),
+    }
+    let needs: Vec<access::Need> = patched
+        .iter()
+        .flat_map(|it| access::workload_needs(&it.id))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    access::preflight(&cluster, &needs).await?;
+    let settings = Settings {
+        fail_after: args.fail_after,
+        max_restarts: args.max_restarts,
+        deadline: tokio::time::Instant::now() + args.timeout,
+    };
+    let results = rollback::roll_back(&cluster, &patched, settings, &progress).await;
+    progress.clear();
+    let mut complete = true;
+    for (idx, result) in results.iter().enumerate() {
+        report.workloads[idx].status = if result.is_ok() {
+            "rolled-back"
+        } else {
+            "rollback-failed"
+        }
+        .to_owned();
+        if let Err(reason) = result {
+            complete = false;
+            report.workloads[idx].reason = Some(reason.clone());
+        }
+    }
+    report.result = if complete {
+        "rolled-back"
+    } else {
+        "rollback-failed"
+    }
+    .to_owned();
+    output::rollback_report(&mut report, args.output, started.elapsed())?;
+    if complete {
+        Ok(Exit::Success)
+    } else {
+        output::rollback_failure(&report, &patched)?;
+        Ok(Exit::RollbackFailed)
+    }
+}
