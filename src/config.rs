@@ -8,7 +8,8 @@ use clap::CommandFactory;
 use clap::error::ErrorKind;
 
 use crate::cli::{Cli, DryRun, OnInterrupt, OutputFormat, UpdateArgs};
-use crate::plan::Request;
+use crate::cluster::ClusterArgs;
+use crate::plan::{Namespaces, Request};
 
 /// Everything an update run needs to know, validated.
 /// The longest a rollback may run past `--timeout`.
@@ -49,34 +50,6 @@ pub enum Source {
     Manifests(Vec<PathBuf>),
     /// The cluster of the kubeconfig.
     Cluster(ClusterArgs),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClusterArgs {
-    pub kubeconfig: Option<PathBuf>,
-    pub context: Option<String>,
-    pub request_timeout: Option<Duration>,
-}
-
-/// Which namespaces to look in.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Namespaces {
-    /// `-A`.
-    All,
-    /// `-n a,b`.
-    Listed(Vec<String>),
-    /// Neither: the context's namespace live; every document's own namespace offline.
-    Default,
-}
-
-impl Namespaces {
-    /// Whether an object in `namespace` is in scope.
-    pub fn includes(&self, namespace: &str) -> bool {
-        match self {
-            Namespaces::Listed(listed) => listed.iter().any(|it| it == namespace),
-            Namespaces::All | Namespaces::Default => true,
-        }
-    }
 }
 
 /// Resolves the update's arguments; usage problems come back as clap errors (exit 2).

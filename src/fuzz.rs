@@ -9,7 +9,8 @@ use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
 use crate::cli::{DryRun, OnInterrupt, OutputFormat};
-use crate::config::{Config, Namespaces, Source};
+use crate::config::{Config, Source};
+use crate::plan::Namespaces;
 use crate::plan::Request;
 use crate::plan::annotations::{Classifier, OptIn, parse_list};
 use crate::plan::image::{TargetImage, repository_of, same_image};

@@ -92,7 +92,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         Source::Manifests(sources) => {
             let preview = preview::preview(&config, sources, &mut std::io::stdin().lock())?;
             if preview.plan.is_empty() {
-                return Err(report::nothing_matched(&preview.plan, &config.namespaces).into());
+                return Err(plan::nothing_matched(&preview.plan, &config.namespaces).into());
             }
             // Every file is planned before any is written: an error leaves all of them untouched.
             let rewrites = if config.write || config.output == cli::OutputFormat::Diff {
@@ -128,8 +128,8 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("starting the async runtime")
 }
 
-fn cluster_args_of(cli: &Cli) -> config::ClusterArgs {
-    config::ClusterArgs {
+fn cluster_args_of(cli: &Cli) -> cluster::ClusterArgs {
+    cluster::ClusterArgs {
         kubeconfig: cli.global.kubeconfig.clone(),
         context: cli.global.context.clone(),
         request_timeout: cli.global.request_timeout,

@@ -20,6 +20,9 @@ Exit codes:
   5    a rollback failed or is incomplete
   130  interrupted";
 
+/// The name of the ServiceAccount, Role and binding unless `--service-account` says otherwise.
+pub const DEFAULT_NAME: &str = "kubectl-update";
+
 /// `--version`: the crate version and the git commit it was built from (`unknown` outside git).
 pub const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
@@ -267,7 +270,7 @@ pub struct RbacArgs {
     pub namespaces: Vec<String>,
 
     /// Name of the ServiceAccount (and of the Role and binding)
-    #[arg(long, value_name = "NAME", default_value = crate::rbac::DEFAULT_NAME)]
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_NAME)]
     pub service_account: String,
 
     /// Grant in every namespace (a ClusterRole and ClusterRoleBinding), for `kubectl update -A`; the
@@ -332,7 +335,7 @@ pub struct RbacArgs {
 #[derive(Debug, Args)]
 pub struct KubeconfigArgs {
     /// The ServiceAccount to mint a token for
-    #[arg(long, value_name = "NAME", default_value = crate::rbac::DEFAULT_NAME)]
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_NAME)]
     pub service_account: String,
 
     /// The ServiceAccount's namespace; also the kubeconfig context's namespace. Default: the

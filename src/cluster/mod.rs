@@ -4,8 +4,10 @@
 pub mod access;
 pub mod discover;
 pub mod retry;
+pub mod rules;
 
 use std::collections::BTreeSet;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,8 +17,15 @@ use kube::api::PostParams;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client, Config};
 
-use crate::config::ClusterArgs;
 use crate::error::{Exit, Failure};
+
+/// Which cluster to connect to: `--kubeconfig`, `--context` and `--request-timeout`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterArgs {
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+    pub request_timeout: Option<Duration>,
+}
 
 /// A connected client and what the kubeconfig said about where it points.
 #[derive(Clone)]
@@ -304,7 +313,7 @@ pub fn kubeconfig_contexts(path: Option<&std::path::Path>) -> Vec<(String, Optio
 
 /// Where the missing permission comes from: the rule of the generated Role that grants it.
 pub fn grant_hint(permission: &crate::cluster::access::Permission) -> String {
-    match crate::rbac::rule_granting(permission) {
+    match crate::cluster::rules::rule_granting(permission) {
         Some(rule) => {
             format!("grant it with the Role from `kubectl update rbac` (see rbac/), rule {rule}")
         }

@@ -573,7 +573,7 @@ pub fn diagnoses(report: &Report) -> io::Result<()> {
 }
 
 /// A diagnosis as text lines (UIDs left out; the JSON report keeps every message whole).
-pub fn diagnosis_lines(diagnosis: &crate::run::rollout::diagnose::Diagnosis) -> Vec<String> {
+pub fn diagnosis_lines(diagnosis: &crate::report::Diagnosis) -> Vec<String> {
     let mut lines = Vec::new();
     if diagnosis.events.is_empty() {
         lines.push("warning events: none".to_owned());
@@ -817,7 +817,7 @@ pub fn data(text: &str) -> io::Result<()> {
 /// A copy of the report stamped with the run's duration; also appended to the CI step summary.
 fn finished(report: &mut Report, elapsed: Duration) -> &Report {
     // Set in place, not on a copy: a report of 10,000 workloads is megabytes.
-    report.duration_seconds = Some(crate::run::live::round(elapsed.as_secs_f64()));
+    report.duration_seconds = Some(crate::report::round(elapsed.as_secs_f64()));
     ci::append_step_summary(report);
     report
 }

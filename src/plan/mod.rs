@@ -11,6 +11,7 @@ pub mod workload;
 
 use serde_json::Value;
 
+use crate::error::{Exit, Failure};
 use crate::plan::annotations::{Classifier, OptIn};
 use crate::plan::facts::WorkloadFacts;
 use crate::plan::image::{Repository, TargetImage, repository_of, same_image};
@@ -279,6 +280,81 @@ fn requested_repositories(request: &Request) -> String {
         .map(|it| it.repository().to_string())
         .collect::<Vec<_>>()
         .join(" or ")
+}
+
+/// Which namespaces to look in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Namespaces {
+    /// `-A`.
+    All,
+    /// `-n a,b`.
+    Listed(Vec<String>),
+    /// Neither: the context's namespace live; every document's own namespace offline.
+    Default,
+}
+
+impl Namespaces {
+    /// Whether an object in `namespace` is in scope.
+    pub fn includes(&self, namespace: &str) -> bool {
+        match self {
+            Namespaces::Listed(listed) => listed.iter().any(|it| it == namespace),
+            Namespaces::All | Namespaces::Default => true,
+        }
+    }
+}
+
+/// Nothing matched is an error (a typo must not pass CI as a success), listing what nearly did.
+pub fn nothing_matched(plan: &Plan, namespaces: &Namespaces) -> Failure {
+    let repositories: Vec<String> = plan
+        .images
+        .iter()
+        .map(|it| it.repository().to_string())
+        .collect();
+    let scope = match namespaces {
+        Namespaces::Listed(listed) => format!(
+            " in namespace{} {}",
+            if listed.len() == 1 { "" } else { "s" },
+            listed.join(", ")
+        ),
+        Namespaces::All | Namespaces::Default => String::new(),
+    };
+    let mut failure = Failure::new(
+        Exit::Failed,
+        format!(
+            "nothing matched: no workload or migration template{scope} lists classifier `{}` and uses {}",
+            plan.classifier,
+            repositories.join(" or ")
+        ),
+    );
+    let listed = plan
+        .classifiers_seen
+        .iter()
+        .any(|it| it.as_str() == plan.classifier.as_str());
+    if !listed
+        && let Some(closest) = closest(
+            plan.classifier.as_str(),
+            plan.classifiers_seen.iter().map(String::as_str),
+        )
+    {
+        failure = failure.hint(format!(
+            "did you mean `{closest}`? no object lists `{}`",
+            plan.classifier
+        ));
+    }
+    for miss in &plan.near_misses {
+        failure = failure.hint(format!(
+            "near miss: {}/{}/{} {}",
+            miss.id.namespace, miss.id.kind, miss.id.name, miss.reason
+        ));
+    }
+    if plan.near_misses.is_empty() {
+        failure = failure.hint(format!(
+            "annotate the workloads with `{}: {}` and check the image repository",
+            annotations::CLASSIFIER,
+            plan.classifier
+        ));
+    }
+    failure
 }
 
 #[cfg(test)]

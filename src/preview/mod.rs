@@ -9,9 +9,10 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use crate::config::{Config, Namespaces};
+use crate::config::Config;
 use crate::error::{Exit, Failure};
 use crate::manifest::{self, Document, SourceFile};
+use crate::plan::Namespaces;
 use crate::plan::workload::{self, Kind};
 use crate::plan::{self, Candidate, Plan};
 
@@ -310,7 +311,8 @@ fn path_to_pointer(path: &str) -> Option<String> {
 mod tests {
     use super::*;
     use crate::cli::{DryRun, OutputFormat};
-    use crate::config::{Namespaces, Source};
+    use crate::config::Source;
+    use crate::plan::Namespaces;
 
     fn config(images: &[&str], classifier: &str, namespaces: Namespaces) -> Config {
         Config {

@@ -14,13 +14,14 @@ use kube::config::Kubeconfig;
 use serde_json::{Value, json};
 
 use crate::cli::{KubeconfigArgs, RbacArgs};
+use crate::cluster::ClusterArgs;
 use crate::cluster::discover::{self, Scope};
+use crate::cluster::rules::Names;
 use crate::cluster::{self, Call, Cluster, api_failure};
-use crate::config::ClusterArgs;
 use crate::error::{Exit, Failure};
 use crate::plan::annotations::{Classifier, OptIn};
 use crate::plan::workload::{self, Kind};
-use crate::rbac::{self, Names};
+use crate::rbac;
 
 /// Builds the RBAC objects `kubectl update rbac` prints, and (unless `--no-admission-policy`) the
 /// admission policies, with the migration templates they allow read from the cluster or `-f`.

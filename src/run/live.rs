@@ -11,12 +11,14 @@ use kube::core::Selector;
 use serde_json::Value;
 
 use crate::cli::{DryRun, OnInterrupt};
+use crate::cluster::ClusterArgs;
 use crate::cluster::access;
 use crate::cluster::discover::{self, Found, Scope};
 use crate::cluster::{self, Cluster};
-use crate::config::{ClusterArgs, Config, Namespaces};
+use crate::config::Config;
 use crate::error::{Exit, Failure};
 use crate::output::{self, progress::Progress};
+use crate::plan::Namespaces;
 use crate::plan::patch;
 use crate::plan::{self, Plan};
 use crate::report::Report;
@@ -70,7 +72,7 @@ async fn discover_and_plan(
             Scope::All => Namespaces::All,
             Scope::Namespaces(listed) => Namespaces::Listed(listed.clone()),
         };
-        let mut failure = crate::report::nothing_matched(&plan, &namespaces);
+        let mut failure = plan::nothing_matched(&plan, &namespaces);
         if let Scope::Namespaces(listed) = scope {
             for hint in namespace_typos(cluster, listed).await {
                 failure = failure.hint(hint);
@@ -685,7 +687,8 @@ fn record_migrations(report: &mut Report, outcomes: &[Outcome]) {
                     .to_owned(),
                 );
                 migration.reason = outcome.reason.clone();
-                migration.duration_seconds = Some(round(outcome.duration.as_secs_f64()));
+                migration.duration_seconds =
+                    Some(crate::report::round(outcome.duration.as_secs_f64()));
             }
             None => migration.status = Some("not-started".to_owned()),
         }
@@ -720,8 +723,4 @@ fn report_reason(
         .iter()
         .position(|it| &it.id == id)
         .and_then(|idx| report.workloads[idx].reason.clone())
-}
-
-pub fn round(seconds: f64) -> f64 {
-    (seconds * 1000.0).round() / 1000.0
 }

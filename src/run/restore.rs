@@ -6,9 +6,9 @@ use std::time::Instant;
 
 use crate::cli::{DryRun, RollbackArgs};
 use crate::cluster;
+use crate::cluster::ClusterArgs;
 use crate::cluster::access;
 use crate::cluster::discover::{self, Scope};
-use crate::config::ClusterArgs;
 use crate::error::{Exit, Failure};
 use crate::output::{self, progress::Progress};
 use crate::plan::annotations::OptIn;

@@ -11,9 +11,9 @@ use k8s_openapi::api::core::v1::Namespace;
 use kube::Api;
 use kube::api::ListParams;
 
+use crate::cluster::ClusterArgs;
 use crate::cluster::discover::{self, Scope};
 use crate::cluster::{self, Cluster};
-use crate::config::ClusterArgs;
 use crate::plan::annotations::OptIn;
 
 /// How long completion waits for the cluster.

@@ -9,9 +9,9 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::Api;
 use kube::api::{ListParams, LogParams};
-use serde::Serialize;
 
 use crate::cluster::Cluster;
+use crate::report::{Diagnosis, EventSummary};
 use crate::run::rollout::{Target, pods};
 
 /// How many Events and log lines a diagnosis keeps.
@@ -26,36 +26,6 @@ const READ_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct Culprit {
     pub pod: String,
     pub container: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Diagnosis {
-    pub pod: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub container: Option<String>,
-    /// The pod's Warning Events, oldest first, one per reason and message.
-    pub events: Vec<EventSummary>,
-    /// `previous` (the last terminated run) or `current`; absent when no log could be read.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub logs_of: Option<String>,
-    /// The last log lines of that run.
-    pub log_lines: Vec<String>,
-    /// What could not be read (e.g. no `list events` permission), so its absence is explained.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub problems: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EventSummary {
-    pub reason: String,
-    pub message: String,
-    /// How many times it happened (Events with the same reason and message summed).
-    pub count: i32,
-    /// When it last happened (RFC 3339), when the Event says.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_seen: Option<String>,
 }
 
 /// A failing pod of `target` when the failure named none (a progress deadline, `--timeout`): the
