@@ -64,11 +64,8 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         }
         Some(Command::Rollback(args)) => {
             let cluster_args = cluster_args_of(&cli);
-            return runtime()?.block_on(run::restore::rollback_command(
-                args,
-                &cluster_args,
-                cli.global.verbose,
-            ));
+            let sink = output::sink::new(cli.global.verbose);
+            return runtime()?.block_on(run::restore::rollback_command(args, &cluster_args, &sink));
         }
         Some(Command::Rbac(args)) => {
             let cluster_args = cluster_args_of(&cli);
@@ -112,7 +109,10 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             )?;
             Ok(Exit::Success)
         }
-        Source::Cluster(cluster_args) => runtime()?.block_on(run::live::run(&config, cluster_args)),
+        Source::Cluster(cluster_args) => {
+            let sink = output::sink::new(config.verbose);
+            runtime()?.block_on(run::live::run(&config, cluster_args, &sink))
+        }
     }
 }
 

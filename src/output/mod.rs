@@ -3,6 +3,7 @@
 
 pub mod ci;
 pub mod progress;
+pub mod sink;
 pub mod table;
 
 use std::io::{self, Write};

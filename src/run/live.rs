@@ -17,7 +17,6 @@ use crate::cluster::discover::{self, Found, Scope};
 use crate::cluster::{self, Cluster};
 use crate::config::Config;
 use crate::error::{Exit, Failure};
-use crate::output::{self, progress::Progress};
 use crate::plan::Namespaces;
 use crate::plan::patch;
 use crate::plan::{self, Plan};
@@ -27,13 +26,18 @@ use crate::run::migrate::{self, Outcome};
 use crate::run::rollback::{self, Patched};
 use crate::run::rollout::{self, Settings, Target, Verdict};
 use crate::run::signals::{self, Interrupt};
+use crate::run::sink::{Ending, Event, Sink};
 
 /// Runs an update (or a `--dry-run` preview) against the cluster and prints the report. SIGINT
 /// and SIGTERM stop it safely (see `signals`); the lock, when taken, is released however it ends.
-pub async fn run(config: &Config, cluster_args: &ClusterArgs) -> anyhow::Result<Exit> {
-    let interrupt = signals::install();
+pub async fn run(
+    config: &Config,
+    cluster_args: &ClusterArgs,
+    sink: &Arc<dyn Sink>,
+) -> anyhow::Result<Exit> {
+    let interrupt = signals::install(sink.clone());
     let mut held = None;
-    let res = update(config, cluster_args, &interrupt, &mut held).await;
+    let res = update(config, cluster_args, sink, &interrupt, &mut held).await;
     if let Some(lock) = held {
         lock.release().await;
     }
@@ -145,12 +149,12 @@ fn written_namespaces(plan: &Plan) -> BTreeSet<String> {
 async fn update(
     config: &Config,
     cluster_args: &ClusterArgs,
+    sink: &Arc<dyn Sink>,
     interrupt: &Interrupt,
     held: &mut Option<lock::Lock>,
 ) -> anyhow::Result<Exit> {
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + config.timeout;
-    let progress = Arc::new(Progress::new(config.verbose > 0));
     let cluster = before_changes(interrupt, "while connecting", async {
         let cluster = cluster::connect(cluster_args).await?;
         let identity = cluster::whoami(&cluster).await?;
@@ -158,7 +162,10 @@ async fn update(
     });
     let (cluster, identity) = cluster.await?;
     if config.verbose > 0 {
-        progress.say(&format!("Connected to {} as {identity}", cluster.server));
+        sink.event(Event::Note(&format!(
+            "Connected to {} as {identity}",
+            cluster.server
+        )));
     }
     let scope = match &config.namespaces {
         Namespaces::All => Scope::All,
@@ -180,7 +187,12 @@ async fn update(
         // The objects found are no longer needed: at 10,000 workloads they are most of the
         // memory the report's output would otherwise add to.
         drop(found);
-        output::live_report(&mut report, &plan, config.output, started.elapsed())?;
+        sink.end(Ending::Update {
+            report: &mut report,
+            plan: &plan,
+            format: config.output,
+            elapsed: started.elapsed(),
+        })?;
         return Ok(Exit::Success);
     }
 
@@ -201,7 +213,12 @@ async fn update(
     .await?;
     if plan.is_unchanged() {
         report.result = "unchanged".to_owned();
-        output::live_report(&mut report, &plan, config.output, started.elapsed())?;
+        sink.end(Ending::Update {
+            report: &mut report,
+            plan: &plan,
+            format: config.output,
+            elapsed: started.elapsed(),
+        })?;
         return Ok(Exit::Success);
     }
     if !server_dry_run
@@ -209,7 +226,12 @@ async fn update(
     {
         record_migrations(&mut report, &outcomes);
         report.result = "unchanged".to_owned();
-        output::live_report(&mut report, &plan, config.output, started.elapsed())?;
+        sink.end(Ending::Update {
+            report: &mut report,
+            plan: &plan,
+            format: config.output,
+            elapsed: started.elapsed(),
+        })?;
         return Ok(Exit::Success);
     }
     if let Some(timeout) = lock_timeout {
@@ -218,7 +240,7 @@ async fn update(
             &written_namespaces(&plan),
             &config.request.classifier,
             timeout,
-            &progress,
+            sink,
             interrupt,
         )
         .await?;
@@ -235,11 +257,16 @@ async fn update(
             report = Report::planned(&plan, DryRun::None);
             report.dry_run = None;
             report.identity = Some(identity);
-            lock.extend(&written_namespaces(&plan), timeout, &progress, interrupt)
+            lock.extend(&written_namespaces(&plan), timeout, sink, interrupt)
                 .await?;
             if plan.is_unchanged() {
                 report.result = "unchanged".to_owned();
-                output::live_report(&mut report, &plan, config.output, started.elapsed())?;
+                sink.end(Ending::Update {
+                    report: &mut report,
+                    plan: &plan,
+                    format: config.output,
+                    elapsed: started.elapsed(),
+                })?;
                 return Ok(Exit::Success);
             }
         }
@@ -256,10 +283,10 @@ async fn update(
         interrupt: interrupt.clone(),
         on_interrupt: config.on_interrupt,
     };
-    let outcomes = migrate::run_all(&cluster, &plan, &templates, limits, &progress).await?;
+    let outcomes = migrate::run_all(&cluster, &plan, &templates, limits, sink).await?;
     record_migrations(&mut report, &outcomes);
     if interrupt.is_set() {
-        progress.clear();
+        sink.event(Event::Clear);
         report.result = "interrupted".to_owned();
         let copies = match config.on_interrupt {
             OnInterrupt::Keep => "running migration copies were kept and finish by themselves",
@@ -269,15 +296,22 @@ async fn update(
             "interrupted during the migrations; no workload was changed; {copies}"
         ));
         set_changed(&mut report, &plan, "not-started", None);
-        output::live_report(&mut report, &plan, config.output, started.elapsed())?;
-        output::message(&format!("Interrupted: no workload was changed; {copies}"))?;
+        sink.end(Ending::Update {
+            report: &mut report,
+            plan: &plan,
+            format: config.output,
+            elapsed: started.elapsed(),
+        })?;
+        sink.end(Ending::Message(&format!(
+            "Interrupted: no workload was changed; {copies}"
+        )))?;
         return Ok(Exit::Interrupted);
     }
     if let Some(failed) = outcomes
         .iter()
         .find(|it| it.status == migrate::Status::Failed)
     {
-        progress.clear();
+        sink.event(Event::Clear);
         report.result = "migration-failed".to_owned();
         report.reason = Some(format!(
             "migration {} failed: {}",
@@ -285,8 +319,13 @@ async fn update(
             failed.reason.as_deref().unwrap_or("unknown")
         ));
         set_changed(&mut report, &plan, "not-started", None);
-        output::live_report(&mut report, &plan, config.output, started.elapsed())?;
-        output::migration_failure(failed)?;
+        sink.end(Ending::Update {
+            report: &mut report,
+            plan: &plan,
+            format: config.output,
+            elapsed: started.elapsed(),
+        })?;
+        sink.end(Ending::MigrationFailed(failed))?;
         return Ok(Exit::MigrationFailed);
     }
 
@@ -304,7 +343,12 @@ async fn update(
             "succeeded"
         }
         .to_owned();
-        output::live_report(&mut report, &plan, config.output, started.elapsed())?;
+        sink.end(Ending::Update {
+            report: &mut report,
+            plan: &plan,
+            format: config.output,
+            elapsed: started.elapsed(),
+        })?;
         return Ok(Exit::Success);
     }
     let time = jiff::Timestamp::now().to_string();
@@ -321,7 +365,7 @@ async fn update(
                     max_restarts: config.max_restarts,
                     deadline: deadline + config.rollback_grace(),
                 };
-                rollback::roll_back(&cluster, &patched, settings, &progress).await;
+                rollback::roll_back(&cluster, &patched, settings, sink).await;
             }
             return Err(err);
         }
@@ -355,7 +399,7 @@ async fn update(
             &plan,
             &patched,
             &states,
-            &progress,
+            sink,
             started,
             deadline,
         )
@@ -366,7 +410,12 @@ async fn update(
             return Err(signals::interrupted_before_changes("during the server dry run").into());
         }
         report.result = "planned".to_owned();
-        output::live_report(&mut report, &plan, config.output, started.elapsed())?;
+        sink.end(Ending::Update {
+            report: &mut report,
+            plan: &plan,
+            format: config.output,
+            elapsed: started.elapsed(),
+        })?;
         return Ok(Exit::Success);
     }
 
@@ -388,7 +437,7 @@ async fn update(
         deadline,
     };
     let (verdicts, culprits) =
-        rollout::watch_with_culprits(&cluster, &targets, settings, &progress, interrupt).await;
+        rollout::watch_with_culprits(&cluster, &targets, settings, sink, interrupt).await;
     if interrupt.is_set() {
         let states: Vec<String> = verdicts
             .iter()
@@ -405,7 +454,7 @@ async fn update(
             &plan,
             &patched,
             &states,
-            &progress,
+            sink,
             started,
             deadline,
         )
@@ -433,10 +482,15 @@ async fn update(
         });
     let failure = failed.or(unfinished);
     let Some(failure) = failure else {
-        progress.clear();
+        sink.event(Event::Clear);
         report.result = "succeeded".to_owned();
         set_changed(&mut report, &plan, "succeeded", None);
-        output::live_report(&mut report, &plan, config.output, started.elapsed())?;
+        sink.end(Ending::Update {
+            report: &mut report,
+            plan: &plan,
+            format: config.output,
+            elapsed: started.elapsed(),
+        })?;
         return Ok(Exit::Success);
     };
     for ((verdict, target), workload) in verdicts.iter().zip(&targets).zip(plan.changed_workloads())
@@ -461,24 +515,32 @@ async fn update(
             .push("migrations are not reversed by a rollback".to_owned());
     }
     if !config.rollback {
-        progress.clear();
+        sink.event(Event::Clear);
         report.result = "failed".to_owned();
-        output::live_report(&mut report, &plan, config.output, started.elapsed())?;
-        output::rollout_failure(&failure, false)?;
-        output::diagnoses(&report)?;
+        sink.end(Ending::Update {
+            report: &mut report,
+            plan: &plan,
+            format: config.output,
+            elapsed: started.elapsed(),
+        })?;
+        sink.end(Ending::RolloutFailed {
+            failure: &failure,
+            rolled_back: false,
+        })?;
+        sink.end(Ending::Diagnoses(&report))?;
         return Ok(Exit::RolloutFailed);
     }
-    progress.say(&format!(
+    sink.event(Event::Note(&format!(
         "Rollout failed; rolling back {} workload(s)",
         patched.len()
-    ));
+    )));
     // --timeout bounds the whole run: the rollback gets what is left of it plus a grace.
     let rollback_settings = Settings {
         deadline: deadline + config.rollback_grace(),
         ..settings
     };
-    let results = rollback::roll_back(&cluster, &patched, rollback_settings, &progress).await;
-    progress.clear();
+    let results = rollback::roll_back(&cluster, &patched, rollback_settings, sink).await;
+    sink.event(Event::Clear);
     let mut complete = true;
     for (workload, result) in patched.iter().zip(&results) {
         match result {
@@ -504,14 +566,25 @@ async fn update(
         "rollback-failed"
     }
     .to_owned();
-    output::live_report(&mut report, &plan, config.output, started.elapsed())?;
+    sink.end(Ending::Update {
+        report: &mut report,
+        plan: &plan,
+        format: config.output,
+        elapsed: started.elapsed(),
+    })?;
     if complete {
-        output::rollout_failure(&failure, true)?;
-        output::diagnoses(&report)?;
+        sink.end(Ending::RolloutFailed {
+            failure: &failure,
+            rolled_back: true,
+        })?;
+        sink.end(Ending::Diagnoses(&report))?;
         Ok(Exit::RolloutFailed)
     } else {
-        output::rollback_failure(&report, &patched)?;
-        output::diagnoses(&report)?;
+        sink.end(Ending::RollbackFailed {
+            report: &report,
+            patched: &patched,
+        })?;
+        sink.end(Ending::Diagnoses(&report))?;
         Ok(Exit::RollbackFailed)
     }
 }
@@ -570,7 +643,7 @@ async fn interrupted_rollout(
     plan: &Plan,
     patched: &[Patched],
     states: &[String],
-    progress: &Arc<Progress>,
+    sink: &Arc<dyn Sink>,
     started: Instant,
     deadline: tokio::time::Instant,
 ) -> anyhow::Result<Exit> {
@@ -599,29 +672,34 @@ async fn interrupted_rollout(
             .push("migrations are not reversed by a rollback".to_owned());
     }
     if !config.rollback || patched.is_empty() {
-        progress.clear();
+        sink.event(Event::Clear);
         report.reason = Some("interrupted during the rollout; nothing was rolled back".to_owned());
-        output::live_report(report, plan, config.output, started.elapsed())?;
+        sink.end(Ending::Update {
+            report,
+            plan,
+            format: config.output,
+            elapsed: started.elapsed(),
+        })?;
         if !patched.is_empty() {
-            output::message(&format!(
+            sink.end(Ending::Message(&format!(
                 "Interrupted: {} patched workload(s) left as they are (--no-rollback); to undo: kubectl update rollback -c {}",
                 patched.len(),
                 config.request.classifier
-            ))?;
+            )))?;
         }
         return Ok(Exit::Interrupted);
     }
-    progress.say(&format!(
+    sink.event(Event::Note(&format!(
         "Interrupted: rolling back the {} workload(s) this run patched (a second signal exits at once)",
         patched.len()
-    ));
+    )));
     let settings = Settings {
         fail_after: config.fail_after,
         max_restarts: config.max_restarts,
         deadline: deadline + config.rollback_grace(),
     };
-    let results = rollback::roll_back(cluster, patched, settings, progress).await;
-    progress.clear();
+    let results = rollback::roll_back(cluster, patched, settings, sink).await;
+    sink.event(Event::Clear);
     let mut complete = true;
     for (workload, result) in patched.iter().zip(&results) {
         match result {
@@ -646,11 +724,18 @@ async fn interrupted_rollout(
     } else {
         "interrupted during the rollout; the rollback did not finish".to_owned()
     });
-    output::live_report(report, plan, config.output, started.elapsed())?;
+    sink.end(Ending::Update {
+        report,
+        plan,
+        format: config.output,
+        elapsed: started.elapsed(),
+    })?;
     if complete {
-        output::message("Interrupted: every workload this run patched was rolled back")?;
+        sink.end(Ending::Message(
+            "Interrupted: every workload this run patched was rolled back",
+        ))?;
     } else {
-        output::rollback_failure(report, patched)?;
+        sink.end(Ending::RollbackFailed { report, patched })?;
     }
     Ok(Exit::Interrupted)
 }

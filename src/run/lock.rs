@@ -21,10 +21,10 @@ use tokio::time::Instant;
 use crate::cluster::retry;
 use crate::cluster::{Call, Cluster, api_failure};
 use crate::error::{Exit, Failure};
-use crate::output::progress::Progress;
 use crate::plan::annotations::Classifier;
 use crate::plan::patch::FIELD_MANAGER;
 use crate::run::signals::{self, Interrupt};
+use crate::run::sink::{Event, Sink};
 
 /// How long a Lease stays valid without renewal.
 pub const LEASE_SECONDS: i32 = 30;
@@ -154,7 +154,7 @@ pub async fn acquire(
     namespaces: &BTreeSet<String>,
     classifier: &Classifier,
     timeout: Duration,
-    progress: &Arc<Progress>,
+    sink: &Arc<dyn Sink>,
     interrupt: &Interrupt,
 ) -> anyhow::Result<Lock> {
     let name = lease_name(classifier);
@@ -169,7 +169,7 @@ pub async fn acquire(
     let give_up = Instant::now() + timeout;
     for namespace in namespaces {
         let taken = tokio::select! {
-            taken = acquire_one(&mut lock, namespace, give_up, timeout, progress) => taken,
+            taken = acquire_one(&mut lock, namespace, give_up, timeout, sink) => taken,
             () = interrupt.wait() => Err(signals::interrupted_before_changes("while waiting for the lock").into()),
         };
         if let Err(err) = taken {
@@ -196,7 +196,7 @@ impl Lock {
         &mut self,
         namespaces: &BTreeSet<String>,
         timeout: Duration,
-        progress: &Arc<Progress>,
+        sink: &Arc<dyn Sink>,
         interrupt: &Interrupt,
     ) -> anyhow::Result<()> {
         let give_up = Instant::now() + timeout;
@@ -205,7 +205,7 @@ impl Lock {
                 continue;
             }
             tokio::select! {
-                taken = acquire_one(self, namespace, give_up, timeout, progress) => taken?,
+                taken = acquire_one(self, namespace, give_up, timeout, sink) => taken?,
                 () = interrupt.wait() => return Err(signals::interrupted_before_changes("while waiting for the lock").into()),
             }
             self.namespaces.push(namespace.clone());
@@ -258,7 +258,7 @@ async fn acquire_one(
     namespace: &str,
     give_up: Instant,
     timeout: Duration,
-    progress: &Arc<Progress>,
+    sink: &Arc<dyn Sink>,
 ) -> anyhow::Result<()> {
     let api: Api<Lease> = Api::namespaced(lock.cluster.client.clone(), namespace);
     let server = lock.cluster.server.clone();
@@ -299,11 +299,11 @@ async fn acquire_one(
         match valid_until(&current) {
             Some(until) if until > now_seconds() => {
                 if announced.as_deref() != Some(holder.as_str()) {
-                    progress.say(&format!(
+                    sink.event(Event::Note(&format!(
                         "Waiting for the lock {namespace}/{}: held by {holder} (waiting up to {})",
                         lock.name,
                         humantime::format_duration(timeout)
-                    ));
+                    )));
                     announced = Some(holder.clone());
                 }
                 lock.waited = true;
@@ -336,10 +336,10 @@ async fn acquire_one(
                 match api.replace(&lock.name, &params, &current).await {
                     Ok(_) => {
                         if !holder.is_empty() {
-                            progress.say(&format!(
+                            sink.event(Event::Note(&format!(
                                 "Took over the lock {namespace}/{} from {holder}, which stopped renewing it",
                                 lock.name
-                            ));
+                            )));
                         }
                         return Ok(());
                     }

@@ -11,3 +11,4 @@ pub mod restore;
 pub mod rollback;
 pub mod rollout;
 pub mod signals;
+pub mod sink;

@@ -10,23 +10,22 @@ use crate::cluster::ClusterArgs;
 use crate::cluster::access;
 use crate::cluster::discover::{self, Scope};
 use crate::error::{Exit, Failure};
-use crate::output::{self, progress::Progress};
 use crate::plan::annotations::OptIn;
 use crate::plan::patch;
 use crate::report::Report;
 use crate::run::live::selector_of;
 use crate::run::rollback::{self, Patched};
 use crate::run::rollout::Settings;
+use crate::run::sink::{Ending, Event, Sink};
 
 /// `kubectl update rollback`: restores the images recorded in `kubectl-update.io/previous` on the
 /// classifier's workloads, with the same watching and output as an update.
 pub async fn rollback_command(
     args: &RollbackArgs,
     cluster_args: &ClusterArgs,
-    verbose: u8,
+    sink: &Arc<dyn Sink>,
 ) -> anyhow::Result<Exit> {
     let started = Instant::now();
-    let progress = Arc::new(Progress::new(verbose > 0));
     let cluster = cluster::connect(cluster_args).await?;
     let identity = cluster::whoami(&cluster).await?;
     let scope = match (args.all_namespaces, args.namespaces.is_empty()) {
@@ -119,7 +118,11 @@ pub async fn rollback_command(
     };
     match args.dry_run {
         Some(DryRun::Client) => {
-            output::rollback_report(&mut report, args.output, started.elapsed())?;
+            sink.end(Ending::Rollback {
+                report: &mut report,
+                format: args.output,
+                elapsed: started.elapsed(),
+            })?;
             return Ok(Exit::Success);
         }
         Some(DryRun::Server) => {
@@ -132,7 +135,11 @@ pub async fn rollback_command(
                 )
                 .await?;
             }
-            output::rollback_report(&mut report, args.output, started.elapsed())?;
+            sink.end(Ending::Rollback {
+                report: &mut report,
+                format: args.output,
+                elapsed: started.elapsed(),
+            })?;
             return Ok(Exit::Success);
         }
         Some(DryRun::None) | None => (),
@@ -149,8 +156,8 @@ pub async fn rollback_command(
         max_restarts: args.max_restarts,
         deadline: tokio::time::Instant::now() + args.timeout,
     };
-    let results = rollback::roll_back(&cluster, &patched, settings, &progress).await;
-    progress.clear();
+    let results = rollback::roll_back(&cluster, &patched, settings, sink).await;
+    sink.event(Event::Clear);
     let mut complete = true;
     for (idx, result) in results.iter().enumerate() {
         report.workloads[idx].status = if result.is_ok() {
@@ -170,11 +177,18 @@ pub async fn rollback_command(
         "rollback-failed"
     }
     .to_owned();
-    output::rollback_report(&mut report, args.output, started.elapsed())?;
+    sink.end(Ending::Rollback {
+        report: &mut report,
+        format: args.output,
+        elapsed: started.elapsed(),
+    })?;
     if complete {
         Ok(Exit::Success)
     } else {
-        output::rollback_failure(&report, &patched)?;
+        sink.end(Ending::RollbackFailed {
+            report: &report,
+            patched: &patched,
+        })?;
         Ok(Exit::RollbackFailed)
     }
 }

@@ -12,11 +12,11 @@ use serde_json::Value;
 
 use crate::cluster::discover::{api_resource, group_of};
 use crate::cluster::{Call, Cluster, api_failure};
-use crate::output::progress::Progress;
 use crate::plan::patch::{self, FIELD_MANAGER, Previous};
 use crate::plan::workload::{Kind, ObjectId};
 use crate::run::rollout::{self, Settings, Target, Verdict, pods};
 use crate::run::signals::{self, Interrupt};
+use crate::run::sink::{Event, Sink};
 
 /// A workload this run patched, and what it ran before.
 #[derive(Debug, Clone)]
@@ -80,7 +80,7 @@ pub async fn roll_back(
     cluster: &Cluster,
     patched: &[Patched],
     settings: Settings,
-    progress: &Arc<Progress>,
+    sink: &Arc<dyn Sink>,
 ) -> Vec<Result<(), String>> {
     let mut sent = Vec::new();
     let mut res: Vec<Option<Result<(), String>>> = vec![None; patched.len()];
@@ -88,13 +88,16 @@ pub async fn roll_back(
         let body = patch::rollback(workload.id.kind, &workload.previous);
         match send(cluster, &workload.id, &body, false).await {
             Ok(()) => {
-                progress.say(&format!("{}: rolling back", rollout::key(&workload.id)));
+                sink.event(Event::Note(&format!(
+                    "{}: rolling back",
+                    rollout::key(&workload.id)
+                )));
                 signals::note(
                     &rollout::key(&workload.id),
                     "rollback patch sent; rolling back to the previous images",
                 );
                 if workload.id.kind == Kind::StatefulSet
-                    && let Err(err) = unstick_statefulset(cluster, workload, progress).await
+                    && let Err(err) = unstick_statefulset(cluster, workload, sink).await
                 {
                     res[idx] = Some(Err(format!("{err:#}")));
                     continue;
@@ -106,7 +109,7 @@ pub async fn roll_back(
     }
     let targets: Vec<Target> = sent.iter().map(|idx| target(&patched[*idx])).collect();
     // A rollback runs to its end: only a second signal stops it (by exiting).
-    let verdicts = rollout::watch(cluster, &targets, settings, progress, &Interrupt::never()).await;
+    let verdicts = rollout::watch(cluster, &targets, settings, sink, &Interrupt::never()).await;
     for (idx, verdict) in sent.into_iter().zip(verdicts) {
         res[idx] = Some(match verdict {
             Verdict::Done => Ok(()),
@@ -127,7 +130,7 @@ pub async fn roll_back(
 async fn unstick_statefulset(
     cluster: &Cluster,
     workload: &Patched,
-    progress: &Arc<Progress>,
+    sink: &Arc<dyn Sink>,
 ) -> anyhow::Result<()> {
     let Some(selector) = &workload.selector else {
         return Ok(());
@@ -159,10 +162,10 @@ async fn unstick_statefulset(
             continue;
         }
         let name = pod.metadata.name.clone().unwrap_or_default();
-        progress.say(&format!(
+        sink.event(Event::Note(&format!(
             "{}: deleting pod {name}, stuck on the failed revision",
             rollout::key(&workload.id)
-        ));
+        )));
         let params = DeleteParams::default();
         match crate::cluster::retry::idempotent(|| api.delete(&name, &params)).await {
             Ok(_) => (),

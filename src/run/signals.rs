@@ -5,12 +5,13 @@
 //! exits at once, printing where each workload stands and the commands that finish the job by hand.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
 
 use crate::error::{Exit, Failure};
+use crate::run::sink::{Event, Sink};
 
 /// Whether the run was asked to stop; cheap to clone and to poll.
 #[derive(Debug, Clone)]
@@ -99,7 +100,7 @@ fn abandon_text() -> String {
 }
 
 /// Starts listening for SIGINT and SIGTERM (inside the runtime).
-pub fn install() -> Interrupt {
+pub fn install(sink: Arc<dyn Sink>) -> Interrupt {
     let (tx, rx) = watch::channel(false);
     let (Ok(mut interrupt), Ok(mut terminate)) = (
         signal(SignalKind::interrupt()),
@@ -118,11 +119,11 @@ pub fn install() -> Interrupt {
             seen += 1;
             if seen == 1 {
                 tx.send_replace(true);
-                let _ = crate::output::message(&format!(
-                    "Received {name}: stopping safely (a second signal exits at once)"
-                ));
+                sink.event(Event::Signal { name });
             } else {
-                let _ = crate::output::message(&abandon_text());
+                sink.event(Event::Abandon {
+                    ledger: &abandon_text(),
+                });
                 std::process::exit(Exit::Interrupted as i32);
             }
         }

@@ -21,10 +21,10 @@ use tokio::task::JoinSet;
 use crate::cli::OnInterrupt;
 use crate::cluster::retry;
 use crate::cluster::{Call, Cluster, api_failure};
-use crate::output::progress::{Item, Progress};
 use crate::plan::patch::FIELD_MANAGER;
 use crate::plan::{MigrationPlan, Plan, migration};
 use crate::run::signals::{self, Interrupt};
+use crate::run::sink::{Event, Item, Sink};
 
 /// How many log lines of a failed migration the report keeps.
 const KEEP_LINES: usize = 10;
@@ -110,7 +110,7 @@ pub async fn run_all(
     plan: &Plan,
     templates: &BTreeMap<usize, Value>,
     limits: Limits,
-    progress: &Arc<Progress>,
+    sink: &Arc<dyn Sink>,
 ) -> anyhow::Result<Vec<Outcome>> {
     let mut groups: BTreeMap<i64, Vec<&MigrationPlan>> = BTreeMap::new();
     for migration in &plan.migrations {
@@ -130,7 +130,7 @@ pub async fn run_all(
                 migration,
                 &templates[&migration.origin],
                 limits.clone(),
-                progress,
+                sink,
             )
         });
         let outcomes = futures::future::try_join_all(runs).await?;
@@ -220,7 +220,7 @@ async fn run_one(
     migration: &MigrationPlan,
     template: &Value,
     limits: Limits,
-    progress: &Arc<Progress>,
+    sink: &Arc<dyn Sink>,
 ) -> anyhow::Result<Outcome> {
     let server_dry_run = limits.server_dry_run;
     let started = Instant::now();
@@ -254,7 +254,10 @@ async fn run_one(
         retry::idempotent(|| jobs.create(&params, &job))
             .await
             .map_err(|err| fail(err, "create"))?;
-        progress.finish(&name, "accepted by the server (dry run)");
+        sink.event(Event::Finished {
+            key: &name,
+            state: "accepted by the server (dry run)",
+        });
         return Ok(outcome(Status::DryRun, None, Vec::new()));
     }
     if limits.interrupt.is_set() {
@@ -274,7 +277,10 @@ async fn run_one(
             "a Job named {name} exists but is not the copy of template {} this run creates (it differs at {difference}); delete it to run the migration: kubectl delete job -n {namespace} {name}",
             migration.template.name
         );
-        progress.finish(&name, &format!("failed: {reason}"));
+        sink.event(Event::Finished {
+            key: &name,
+            state: &format!("failed: {reason}"),
+        });
         outcome(Status::Failed, Some(reason), Vec::new())
     };
     let existing = get_job(cluster, &namespace, &name)
@@ -285,9 +291,9 @@ async fn run_one(
             let difference = migration::difference(&stored, template, migration);
             match what_to_do(&job_state(&existing), difference) {
                 Existing::RunAgain => {
-                    progress.say(&format!(
+                    sink.event(Event::Note(&format!(
                         "{name}: an earlier copy failed; deleting it and running again"
-                    ));
+                    )));
                     delete(&jobs, &name)
                         .await
                         .map_err(|err| fail(err, "delete"))?;
@@ -303,11 +309,16 @@ async fn run_one(
                 }
                 Existing::NotOurs(difference) => return Ok(not_ours(difference)),
                 Existing::Reuse => {
-                    progress.finish(&name, "already completed for this image: reused");
+                    sink.event(Event::Finished {
+                        key: &name,
+                        state: "already completed for this image: reused",
+                    });
                     return Ok(outcome(Status::Reused, None, Vec::new()));
                 }
                 Existing::Follow => {
-                    progress.say(&format!("{name}: already running; following it"));
+                    sink.event(Event::Note(&format!(
+                        "{name}: already running; following it"
+                    )));
                 }
             }
         }
@@ -329,13 +340,19 @@ async fn run_one(
             migration.template.name
         ),
     );
-    progress.set(&name, Item::Migration, "running", 0, 1);
+    sink.event(Event::State {
+        key: &name,
+        item: Item::Migration,
+        state: "running",
+        done: 0,
+        total: 1,
+    });
     let last_lines = Arc::new(std::sync::Mutex::new(VecDeque::new()));
     let logs = tokio::spawn(follow_logs(
         cluster.client.clone(),
         namespace.clone(),
         name.clone(),
-        progress.clone(),
+        sink.clone(),
         last_lines.clone(),
     ));
     let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), &namespace);
@@ -349,9 +366,9 @@ async fn run_one(
         _ => false,
     };
     if remove && let Err(err) = delete(&jobs, &name).await {
-        progress.say(&format!(
+        sink.event(Event::Note(&format!(
             "{name}: could not delete the migration copy: {err}"
-        ));
+        )));
     }
     // Give the log followers a moment to print the last lines.
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -364,7 +381,10 @@ async fn run_one(
         .collect();
     match state? {
         Ok(()) => {
-            progress.finish(&name, "succeeded");
+            sink.event(Event::Finished {
+                key: &name,
+                state: "succeeded",
+            });
             Ok(outcome(Status::Succeeded, None, lines))
         }
         Err(Stop::Interrupted) => {
@@ -385,7 +405,10 @@ async fn run_one(
                 )
             };
             signals::note(&format!("{namespace}/job/{name}"), &state);
-            progress.finish(&name, &reason);
+            sink.event(Event::Finished {
+                key: &name,
+                state: &reason,
+            });
             Ok(outcome(Status::Interrupted, Some(reason), lines))
         }
         Err(stop) => {
@@ -393,7 +416,10 @@ async fn run_one(
                 Stop::Failed(reason) | Stop::Stuck(reason) | Stop::TimedOut(reason) => reason,
                 Stop::Interrupted => "interrupted".to_owned(),
             };
-            progress.finish(&name, &format!("failed: {reason}"));
+            sink.event(Event::Finished {
+                key: &name,
+                state: &format!("failed: {reason}"),
+            });
             Ok(outcome(Status::Failed, Some(reason), lines))
         }
     }
@@ -567,7 +593,7 @@ async fn follow_logs(
     client: Client,
     namespace: String,
     job: String,
-    progress: Arc<Progress>,
+    sink: Arc<dyn Sink>,
     last_lines: Arc<std::sync::Mutex<VecDeque<String>>>,
 ) {
     let pods: Api<Pod> = Api::namespaced(client, &namespace);
@@ -600,11 +626,11 @@ async fn follow_logs(
                 container: Some(status.name.clone()),
                 ..LogParams::default()
             };
-            let (pods, pod_name, job, progress, last_lines) = (
+            let (pods, pod_name, job, sink, last_lines) = (
                 pods.clone(),
                 pod_name.clone(),
                 job.clone(),
-                progress.clone(),
+                sink.clone(),
                 last_lines.clone(),
             );
             followers.spawn(async move {
@@ -614,7 +640,10 @@ async fn follow_logs(
                 };
                 let mut lines = reader.lines();
                 while let Some(Ok(line)) = lines.next().await {
-                    progress.log(&job, &line);
+                    sink.event(Event::Log {
+                        job: &job,
+                        line: &line,
+                    });
                     let mut buffer = last_lines.lock().expect("log buffer lock");
                     if buffer.len() == KEEP_LINES {
                         buffer.pop_front();

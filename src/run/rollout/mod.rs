@@ -20,12 +20,12 @@ use kube::core::{Selector, SelectorExt};
 use tokio::time::Instant;
 
 use crate::cluster::Cluster;
-use crate::output::progress::{Item, Progress};
 use crate::plan::workload::{Kind, ObjectId};
 use crate::run::rollout::pods::Trouble;
 use crate::run::rollout::status::{Phase, Status};
 use crate::run::rollout::streams::Update;
 use crate::run::signals::Interrupt;
+use crate::run::sink::{Event, Item, Sink};
 
 /// A workload to watch and what its new pods run.
 #[derive(Debug, Clone)]
@@ -60,10 +60,10 @@ pub async fn watch(
     cluster: &Cluster,
     targets: &[Target],
     settings: Settings,
-    progress: &Arc<Progress>,
+    sink: &Arc<dyn Sink>,
     interrupt: &Interrupt,
 ) -> Vec<Verdict> {
-    watch_with_culprits(cluster, targets, settings, progress, interrupt)
+    watch_with_culprits(cluster, targets, settings, sink, interrupt)
         .await
         .0
 }
@@ -73,7 +73,7 @@ pub async fn watch_with_culprits(
     cluster: &Cluster,
     targets: &[Target],
     settings: Settings,
-    progress: &Arc<Progress>,
+    sink: &Arc<dyn Sink>,
     interrupt: &Interrupt,
 ) -> (Vec<Verdict>, Vec<Option<diagnose::Culprit>>) {
     let mut culprits: Vec<Option<diagnose::Culprit>> = vec![None; targets.len()];
@@ -91,7 +91,10 @@ pub async fn watch_with_culprits(
                     .insert(target.id.name.clone(), idx);
             }
             Kind::CronJob | Kind::Job => {
-                progress.finish(&key(&target.id), "updated (no pods to wait for)");
+                sink.event(Event::Finished {
+                    key: &key(&target.id),
+                    state: "updated (no pods to wait for)",
+                });
                 verdicts[idx] = Some(Verdict::Done);
             }
         }
@@ -169,26 +172,29 @@ pub async fn watch_with_culprits(
                 };
                 match &status.phase {
                     Phase::Done(message) if verdicts[idx].is_none() => {
-                        progress.set(
-                            &key(&target.id),
-                            Item::Workload,
-                            "",
-                            updated,
-                            status.desired.max(0) as u64,
-                        );
-                        progress.finish(&key(&target.id), message);
+                        sink.event(Event::State {
+                            key: &key(&target.id),
+                            item: Item::Workload,
+                            state: "",
+                            done: updated,
+                            total: status.desired.max(0) as u64,
+                        });
+                        sink.event(Event::Finished {
+                            key: &key(&target.id),
+                            state: message,
+                        });
                         verdicts[idx] = Some(Verdict::Done);
                     }
                     Phase::Failed(message) if verdicts[idx].is_none() => {
                         verdicts[idx] = Some(Verdict::Failed(message.clone()))
                     }
-                    _ => progress.set(
-                        &key(&target.id),
-                        Item::Workload,
-                        &state,
-                        updated,
-                        status.desired.max(0) as u64,
-                    ),
+                    _ => sink.event(Event::State {
+                        key: &key(&target.id),
+                        item: Item::Workload,
+                        state: &state,
+                        done: updated,
+                        total: status.desired.max(0) as u64,
+                    }),
                 }
                 last_status[idx] = Some(status);
             }

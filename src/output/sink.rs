@@ -1,0 +1,64 @@
+//! `output`'s side of `run::sink`: events go to the live progress (bars on a terminal, timestamped
+//! lines and log groups in CI), endings to the report printers. It only translates; how each
+//! thing looks is decided in `progress` and the printers.
+
+use std::io;
+use std::sync::Arc;
+
+use crate::output::{self, progress::Progress};
+use crate::run::sink::{Ending, Event, Sink};
+
+/// The sink of a live run or a rollback: bars on a terminal unless `verbose`.
+pub fn new(verbose: u8) -> Arc<dyn Sink> {
+    Arc::new(Progress::new(verbose > 0))
+}
+
+impl Sink for Progress {
+    fn event(&self, event: Event<'_>) {
+        match event {
+            Event::Note(text) => self.say(text),
+            Event::Log { job, line } => self.log(job, line),
+            Event::State {
+                key,
+                item,
+                state,
+                done,
+                total,
+            } => self.set(key, item, state, done, total),
+            Event::Finished { key, state } => self.finish(key, state),
+            Event::Clear => self.clear(),
+            Event::Signal { name } => {
+                let _ = output::message(&format!(
+                    "Received {name}: stopping safely (a second signal exits at once)"
+                ));
+            }
+            Event::Abandon { ledger } => {
+                let _ = output::message(ledger);
+            }
+        }
+    }
+
+    fn end(&self, ending: Ending<'_>) -> io::Result<()> {
+        match ending {
+            Ending::Update {
+                report,
+                plan,
+                format,
+                elapsed,
+            } => output::live_report(report, plan, format, elapsed),
+            Ending::Rollback {
+                report,
+                format,
+                elapsed,
+            } => output::rollback_report(report, format, elapsed),
+            Ending::Message(text) => output::message(text),
+            Ending::MigrationFailed(outcome) => output::migration_failure(outcome),
+            Ending::RolloutFailed {
+                failure,
+                rolled_back,
+            } => output::rollout_failure(failure, rolled_back),
+            Ending::Diagnoses(report) => output::diagnoses(report),
+            Ending::RollbackFailed { report, patched } => output::rollback_failure(report, patched),
+        }
+    }
+}
