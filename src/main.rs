@@ -63,18 +63,18 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             return Ok(Exit::Success);
         }
         Some(Command::Rollback(args)) => {
-            let cluster_args = cluster_args_of(&cli);
+            let cluster_args = config::cluster_args(&cli.global);
             let sink = output::sink::new(cli.global.verbose);
             return runtime()?.block_on(run::restore::rollback_command(args, &cluster_args, &sink));
         }
         Some(Command::Rbac(args)) => {
-            let cluster_args = cluster_args_of(&cli);
+            let cluster_args = config::cluster_args(&cli.global);
             let objects = runtime()?.block_on(rbac::grant::rbac(args, &cluster_args))?;
             output::manifests(&objects, args.output)?;
             return Ok(Exit::Success);
         }
         Some(Command::Kubeconfig(args)) => {
-            let cluster_args = cluster_args_of(&cli);
+            let cluster_args = config::cluster_args(&cli.global);
             let minted = runtime()?.block_on(rbac::grant::kubeconfig(args, &cluster_args))?;
             output::minted(&minted)?;
             return Ok(Exit::Success);
@@ -126,12 +126,4 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .context("starting the async runtime")
-}
-
-fn cluster_args_of(cli: &Cli) -> cluster::ClusterArgs {
-    cluster::ClusterArgs {
-        kubeconfig: cli.global.kubeconfig.clone(),
-        context: cli.global.context.clone(),
-        request_timeout: cli.global.request_timeout,
-    }
 }

@@ -16,12 +16,12 @@ use crate::cli::{ColorChoice, DryRun, OutputFormat};
 use crate::error::Failure;
 use crate::manifest;
 use crate::plan::Plan;
+use crate::plan::patch::Patched;
 use crate::plan::workload::ContainerList;
 use crate::preview::Preview;
 use crate::preview::rewrite::{self, Rewrite};
 use crate::report::{Report, dry_run_name};
 use crate::run::migrate::Outcome;
-use crate::run::rollback::Patched;
 
 use table::{Cell, Role};
 

@@ -2,10 +2,11 @@
 //! images) and the rollback patch. Pure; strategic merge patches keyed by container name, so nothing
 //! but the named containers' images (and two annotations) is touched.
 
+use kube::core::Selector;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::plan::workload::{ContainerList, Kind};
+use crate::plan::workload::{ContainerList, Kind, ObjectId};
 use crate::plan::{ContainerChange, WorkloadPlan};
 
 /// The annotation recording what the last update changed, so it can be undone exactly.
@@ -14,6 +15,14 @@ pub const PREVIOUS: &str = "kubectl-update.io/previous";
 pub const CHANGE_CAUSE: &str = "kubernetes.io/change-cause";
 /// The field manager of every write.
 pub const FIELD_MANAGER: &str = "kubectl-update";
+
+/// A workload this run patched, and what it ran before.
+#[derive(Debug, Clone)]
+pub struct Patched {
+    pub id: ObjectId,
+    pub previous: Previous,
+    pub selector: Option<Selector>,
+}
 
 /// What `kubectl-update.io/previous` holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,10 +11,10 @@ use crate::cluster::access;
 use crate::cluster::discover::{self, Scope};
 use crate::error::{Exit, Failure};
 use crate::plan::annotations::OptIn;
-use crate::plan::patch;
+use crate::plan::patch::{self, Patched};
 use crate::report::Report;
 use crate::run::live::selector_of;
-use crate::run::rollback::{self, Patched};
+use crate::run::rollback;
 use crate::run::rollout::Settings;
 use crate::run::sink::{Ending, Event, Sink};
 
@@ -151,11 +151,8 @@ pub async fn rollback_command(
         .into_iter()
         .collect();
     access::preflight(&cluster, &needs).await?;
-    let settings = Settings {
-        fail_after: args.fail_after,
-        max_restarts: args.max_restarts,
-        deadline: tokio::time::Instant::now() + args.timeout,
-    };
+    let limits = crate::config::rollback_limits(args);
+    let settings = Settings::until(limits, tokio::time::Instant::now() + limits.timeout);
     let results = rollback::roll_back(&cluster, &patched, settings, sink).await;
     sink.event(Event::Clear);
     let mut complete = true;

@@ -7,24 +7,15 @@ use std::sync::Arc;
 use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
 use kube::api::{DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
-use kube::core::Selector;
 use serde_json::Value;
 
 use crate::cluster::discover::{api_resource, group_of};
 use crate::cluster::{Call, Cluster, api_failure};
-use crate::plan::patch::{self, FIELD_MANAGER, Previous};
+use crate::plan::patch::{self, FIELD_MANAGER, Patched};
 use crate::plan::workload::{Kind, ObjectId};
 use crate::run::rollout::{self, Settings, Target, Verdict, pods};
 use crate::run::signals::{self, Interrupt};
 use crate::run::sink::{Event, Sink};
-
-/// A workload this run patched, and what it ran before.
-#[derive(Debug, Clone)]
-pub struct Patched {
-    pub id: ObjectId,
-    pub previous: Previous,
-    pub selector: Option<Selector>,
-}
 
 /// Sends a strategic merge patch to a workload (with `dryRun=All` when asked).
 pub async fn send(

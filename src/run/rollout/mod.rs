@@ -20,6 +20,7 @@ use kube::core::{Selector, SelectorExt};
 use tokio::time::Instant;
 
 use crate::cluster::Cluster;
+use crate::config::Limits;
 use crate::plan::workload::{Kind, ObjectId};
 use crate::run::rollout::pods::Trouble;
 use crate::run::rollout::status::{Phase, Status};
@@ -42,6 +43,17 @@ pub struct Settings {
     pub fail_after: Duration,
     pub max_restarts: u32,
     pub deadline: Instant,
+}
+
+impl Settings {
+    /// The run's limits, with `--timeout` counted to `deadline`.
+    pub fn until(limits: Limits, deadline: Instant) -> Settings {
+        Settings {
+            fail_after: limits.fail_after,
+            max_restarts: limits.max_restarts,
+            deadline,
+        }
+    }
 }
 
 /// How one workload's rollout ended.
