@@ -182,7 +182,7 @@ proptest! {
                     let value: Value = serde_json::from_str(&json).expect("and reads back");
                     prop_assert!(value["result"] == "planned" || value["result"] == "unchanged");
                     let _ = crate::manifest::to_yaml(&preview.updated).expect("the manifests print");
-                    let _ = crate::output::plan_table(&preview.plan);
+                    let _ = crate::output::plan::plan_table(&preview.plan);
                 }
                 Err(err) => {
                     let line = format!("{err:#}");

@@ -32,7 +32,7 @@ fn main() -> ExitCode {
     if let Some(words) = cli::complete::requested(std::env::args_os().collect()) {
         // kubectl's plugin completion: never an error on stderr (it is the user's terminal).
         let completion = cli::complete::complete(words);
-        return match output::completion_candidates(&completion) {
+        return match output::commands::completion_candidates(&completion) {
             Ok(()) => ExitCode::SUCCESS,
             Err(_) => ExitCode::FAILURE,
         };
@@ -55,11 +55,11 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<Exit> {
     match &cli.command {
         Some(Command::Completion { shell }) => {
-            output::completion(*shell, &mut Cli::command())?;
+            output::commands::completion(*shell, &mut Cli::command())?;
             return Ok(Exit::Success);
         }
         Some(Command::Man) => {
-            output::man_page(Cli::command())?;
+            output::commands::man_page(Cli::command())?;
             return Ok(Exit::Success);
         }
         Some(Command::Rollback(args)) => {
@@ -70,13 +70,13 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         Some(Command::Rbac(args)) => {
             let cluster_args = config::cluster_args(&cli.global);
             let objects = runtime()?.block_on(rbac::grant::rbac(args, &cluster_args))?;
-            output::manifests(&objects, args.output)?;
+            output::commands::manifests(&objects, args.output)?;
             return Ok(Exit::Success);
         }
         Some(Command::Kubeconfig(args)) => {
             let cluster_args = config::cluster_args(&cli.global);
-            let minted = runtime()?.block_on(rbac::grant::kubeconfig(args, &cluster_args))?;
-            output::minted(&minted)?;
+            let minted = runtime()?.block_on(rbac::kubeconfig::mint(args, &cluster_args))?;
+            output::commands::minted(&minted)?;
             return Ok(Exit::Success);
         }
         None => (),
@@ -100,7 +100,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             if config.write {
                 preview::rewrite::write(&rewrites)?;
             }
-            output::preview(
+            output::preview::preview(
                 &preview,
                 &rewrites,
                 config.output,

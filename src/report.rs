@@ -1,5 +1,5 @@
 //! The JSON report (`-o json`): one object per run. Field names are a contract: later versions add
-//! fields, never rename them.
+//! fields, never rename them. Data only: stages fill it in, `output` prints it; nothing here prints.
 
 use serde::Serialize;
 

@@ -1,5 +1,9 @@
 //! Connecting to the cluster: the only module that knows about kubeconfig files. Also turns API
 //! errors into one-line failures that say what was refused and how to fix it.
+//!
+//! The folder is everything that reads the cluster before a run decides anything: the connection,
+//! `discover`, the call table and preflight (`access`), the Role rules the table implies (`rules`)
+//! and `retry`. It never writes a workload and knows nothing of plans' outcomes or of printing.
 
 pub mod access;
 pub mod discover;

@@ -45,20 +45,22 @@ impl Sink for Progress {
                 plan,
                 format,
                 elapsed,
-            } => output::live_report(report, plan, format, elapsed),
+            } => output::report::live_report(report, plan, format, elapsed),
             Ending::Rollback {
                 report,
                 format,
                 elapsed,
-            } => output::rollback_report(report, format, elapsed),
+            } => output::report::rollback_report(report, format, elapsed),
             Ending::Message(text) => output::message(text),
-            Ending::MigrationFailed(outcome) => output::migration_failure(outcome),
+            Ending::MigrationFailed(outcome) => output::failure::migration_failure(outcome),
             Ending::RolloutFailed {
                 failure,
                 rolled_back,
-            } => output::rollout_failure(failure, rolled_back),
-            Ending::Diagnoses(report) => output::diagnoses(report),
-            Ending::RollbackFailed { report, patched } => output::rollback_failure(report, patched),
+            } => output::failure::rollout_failure(failure, rolled_back),
+            Ending::Diagnoses(report) => output::failure::diagnoses(report),
+            Ending::RollbackFailed { report, patched } => {
+                output::failure::rollback_failure(report, patched)
+            }
         }
     }
 }

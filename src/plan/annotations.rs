@@ -2,7 +2,7 @@
 //!
 //! A workload opts in with `kubectl-update.io/classifier: "stable, canary"`. The annotation of the
 //! older in-cluster update manager, `xcnt.io/update-classifier`, is read the same way so manifests
-//! written for it keep working.
+//! written for it keep working. Pure; never writes an annotation (`patch` builds the writes).
 
 use std::fmt;
 use std::str::FromStr;

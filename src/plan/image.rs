@@ -4,6 +4,7 @@
 //! Parsing and docker.io normalisation come from oci-spec's `distribution::Reference`; this module
 //! adds the checks that crate leaves loose and the comparison rule: two references name the same
 //! repository when registry and path are equal after normalisation, whatever their tag or digest.
+//! Pure; never contacts a registry.
 
 use std::cell::RefCell;
 use std::collections::HashMap;

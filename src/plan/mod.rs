@@ -1,6 +1,10 @@
 //! Planning: from the objects found (in manifests or in the cluster) and the request, decide which
 //! containers change, which migrations run and which objects nearly matched. Pure: no I/O, no
 //! clock. Live runs and offline previews share this one `Plan` type.
+//!
+//! The folder is the pure core: image references (`image`), the annotations (`annotations`), a
+//! workload's facts (`facts`, `workload`), the migration Job copy (`migration`) and the bodies of
+//! the writes (`patch`). Nothing here contacts a cluster, reads a file or prints.
 
 pub mod annotations;
 pub mod facts;

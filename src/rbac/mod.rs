@@ -3,8 +3,13 @@
 //! adds: it cannot say which fields a patch changes, and a ClusterRole (`--cluster-wide`) grants in
 //! kube-system too; the admission policies of `policy` take care of both. Pure: builds the objects;
 //! `output` prints them; never grants in a protected namespace (`grant` refuses them).
+//!
+//! The folder holds the least-privilege side of the tool: this Role generator, the admission
+//! policies (`policy`), `kubectl update rbac` (`grant`) and `kubectl update kubeconfig`
+//! (`kubeconfig`). No update stage imports it.
 
 pub mod grant;
+pub mod kubeconfig;
 pub mod policy;
 
 use serde_json::{Value, json};
@@ -93,7 +98,7 @@ mod tests {
     fn cluster_wide_binds_one_service_account() {
         let request = Request {
             namespaces: vec!["ci".into()],
-            service_account: crate::cli::DEFAULT_NAME.into(),
+            service_account: crate::cli::rbac::DEFAULT_NAME.into(),
             cluster_wide: true,
             names: None,
         };

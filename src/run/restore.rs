@@ -1,6 +1,8 @@
 //! `kubectl update rollback`: restores the images recorded in `kubectl-update.io/previous` on a
-//! classifier's workloads, with the same preflight, watching and output as an update.
+//! classifier's workloads, with the same preflight, watching and output as an update. Never
+//! touches a workload without a record, nor anything but the recorded images.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -8,9 +10,9 @@ use crate::cli::{DryRun, RollbackArgs};
 use crate::cluster;
 use crate::cluster::ClusterArgs;
 use crate::cluster::access;
-use crate::cluster::discover::{self, Scope};
+use crate::cluster::discover::{self, Found, Scope};
 use crate::error::{Exit, Failure};
-use crate::plan::annotations::OptIn;
+use crate::plan::annotations::{Classifier, OptIn};
 use crate::plan::patch::{self, Patched};
 use crate::report::Report;
 use crate::run::live::selector_of;
@@ -34,8 +36,70 @@ pub async fn rollback_command(
         (false, true) => Scope::Namespaces(vec![cluster.default_namespace.clone()]),
     };
     let found = discover::discover(&cluster, &scope).await?;
+    let patched = records(&found, &args.classifier)?;
+    if patched.is_empty() {
+        return Err(nothing_to_roll_back(&args.classifier).into());
+    }
+    let mut report = planned_report(args, &patched, identity);
+    let report_now = |report: &mut Report| {
+        sink.end(Ending::Rollback {
+            report,
+            format: args.output,
+            elapsed: started.elapsed(),
+        })
+    };
+    match args.dry_run {
+        Some(DryRun::Client) => {
+            report_now(&mut report)?;
+            return Ok(Exit::Success);
+        }
+        Some(DryRun::Server) => {
+            for workload in &patched {
+                let body = patch::rollback(workload.id.kind, &workload.previous);
+                rollback::send(&cluster, &workload.id, &body, true).await?;
+            }
+            report_now(&mut report)?;
+            return Ok(Exit::Success);
+        }
+        Some(DryRun::None) | None => (),
+    }
+    let needs: BTreeSet<access::Need> = patched
+        .iter()
+        .flat_map(|it| access::workload_needs(&it.id))
+        .collect();
+    access::preflight(&cluster, &needs.into_iter().collect::<Vec<_>>()).await?;
+    let limits = crate::config::rollback_limits(args);
+    let settings = Settings::until(limits, tokio::time::Instant::now() + limits.timeout);
+    let results = rollback::roll_back(&cluster, &patched, settings, sink).await;
+    sink.event(Event::Clear);
+    let complete = record_results(&mut report, &results);
+    report_now(&mut report)?;
+    if complete {
+        return Ok(Exit::Success);
+    }
+    sink.end(Ending::RollbackFailed {
+        report: &report,
+        patched: &patched,
+    })?;
+    Ok(Exit::RollbackFailed)
+}
+
+/// No workload to roll back: an error, with where records come from.
+fn nothing_to_roll_back(classifier: &Classifier) -> Failure {
+    Failure::new(
+        Exit::Failed,
+        format!(
+            "nothing to roll back: no workload listing classifier `{classifier}` carries a {} record",
+            patch::PREVIOUS
+        ),
+    )
+    .hint("a record is written by each update and removed by a rollback")
+}
+
+/// Every workload listing `classifier` that carries a record of its previous images.
+fn records(found: &[Found], classifier: &Classifier) -> anyhow::Result<Vec<Patched>> {
     let mut patched = Vec::new();
-    for item in &found {
+    for item in found {
         let facts = &item.facts;
         if facts.kind.is_migration_template() {
             continue;
@@ -43,7 +107,7 @@ pub async fn rollback_command(
         let Ok(Some(opt_in)) = OptIn::from_facts(facts) else {
             continue;
         };
-        if !opt_in.lists(&args.classifier) {
+        if !opt_in.lists(classifier) {
             continue;
         }
         let Some(record) = facts.annotation(patch::PREVIOUS) else {
@@ -66,19 +130,13 @@ pub async fn rollback_command(
             selector: selector_of(item),
         });
     }
-    if patched.is_empty() {
-        return Err(Failure::new(
-            Exit::Failed,
-            format!(
-                "nothing to roll back: no workload listing classifier `{}` carries a {} record",
-                args.classifier,
-                patch::PREVIOUS
-            ),
-        )
-        .hint("a record is written by each update and removed by a rollback")
-        .into());
-    }
-    let mut report = Report {
+    Ok(patched)
+}
+
+/// The report of the rollback before it runs: every workload `planned`, from the images it runs
+/// to the recorded ones.
+fn planned_report(args: &RollbackArgs, patched: &[Patched], identity: String) -> Report {
+    Report {
         result: "planned".to_owned(),
         dry_run: args
             .dry_run
@@ -115,46 +173,11 @@ pub async fn rollback_command(
         notes: Vec::new(),
         duration_seconds: None,
         files_written: None,
-    };
-    match args.dry_run {
-        Some(DryRun::Client) => {
-            sink.end(Ending::Rollback {
-                report: &mut report,
-                format: args.output,
-                elapsed: started.elapsed(),
-            })?;
-            return Ok(Exit::Success);
-        }
-        Some(DryRun::Server) => {
-            for workload in &patched {
-                rollback::send(
-                    &cluster,
-                    &workload.id,
-                    &patch::rollback(workload.id.kind, &workload.previous),
-                    true,
-                )
-                .await?;
-            }
-            sink.end(Ending::Rollback {
-                report: &mut report,
-                format: args.output,
-                elapsed: started.elapsed(),
-            })?;
-            return Ok(Exit::Success);
-        }
-        Some(DryRun::None) | None => (),
     }
-    let needs: Vec<access::Need> = patched
-        .iter()
-        .flat_map(|it| access::workload_needs(&it.id))
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    access::preflight(&cluster, &needs).await?;
-    let limits = crate::config::rollback_limits(args);
-    let settings = Settings::until(limits, tokio::time::Instant::now() + limits.timeout);
-    let results = rollback::roll_back(&cluster, &patched, settings, sink).await;
-    sink.event(Event::Clear);
+}
+
+/// Each workload's outcome, and the run's; whether every rollback completed.
+fn record_results(report: &mut Report, results: &[Result<(), String>]) -> bool {
     let mut complete = true;
     for (idx, result) in results.iter().enumerate() {
         report.workloads[idx].status = if result.is_ok() {
@@ -174,18 +197,5 @@ pub async fn rollback_command(
         "rollback-failed"
     }
     .to_owned();
-    sink.end(Ending::Rollback {
-        report: &mut report,
-        format: args.output,
-        elapsed: started.elapsed(),
-    })?;
-    if complete {
-        Ok(Exit::Success)
-    } else {
-        sink.end(Ending::RollbackFailed {
-            report: &report,
-            patched: &patched,
-        })?;
-        Ok(Exit::RollbackFailed)
-    }
+    complete
 }

@@ -2,7 +2,8 @@
 //! point: before any write it simply stops; during migrations it stops waiting (the copies are kept
 //! or deleted as `--on-interrupt` says) and touches no workload; during the rollout it rolls back
 //! what this run patched (unless `--no-rollback`). Either way the run exits 130. A second signal
-//! exits at once, printing where each workload stands and the commands that finish the job by hand.
+//! exits at once, printing (through the sink) where each workload stands and the commands that
+//! finish the job by hand. Never writes to the cluster itself.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

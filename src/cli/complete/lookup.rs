@@ -1,6 +1,6 @@
 //! What completion asks the kubeconfig and the cluster: contexts, namespaces, classifiers. The
 //! cluster gets one second in all (kubectl waits for the answer with the user watching), and any
-//! error, refusal or timeout just means fewer candidates.
+//! error, refusal or timeout just means fewer candidates. Reads only; never prints.
 
 use std::collections::BTreeSet;
 use std::ffi::OsString;

@@ -5,7 +5,7 @@
 //!
 //! Flags, subcommands and the values of enum flags come from clap's completion engine over the same
 //! `Cli` that parses; namespaces, contexts and classifiers from `lookup` (the kubeconfig, and the
-//! cluster when it answers within a second). Nothing here prints (`output::completion_candidates`
+//! cluster when it answers within a second). Nothing here prints (`output::commands::completion_candidates`
 //! does) and nothing fails: a question without an answer gets no candidates.
 
 mod lookup;

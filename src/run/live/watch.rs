@@ -1,5 +1,6 @@
 //! The steps after the patches: watch every rollout, judge it, and on a failure or an interrupt
 //! diagnose, roll back what this run patched (unless `--no-rollback`) and report how it ended.
+//! Never rolls back a workload this run did not patch, and never reverses a migration.
 
 use crate::cluster::Cluster;
 use crate::error::Exit;
