@@ -1,9 +1,16 @@
 //! kubectl-update: ship a new container image to the workloads that opted in, with a
 //! least-privilege token.
 //!
-//! The pipeline: `cli` parses → `config` resolves → (`manifest` | the cluster) gives objects →
-//! `plan` decides, without I/O → migrate → roll out → roll back → `report`/`output`. Only `output`
-//! prints; `main` prints the error chain once and picks the exit code.
+//! The folders follow the pipeline: `cli` parses → `config` resolves one typed `Config` → the
+//! objects come from the cluster (`cluster`: connect, discover, preflight) or from files
+//! (`manifest`) → `plan` decides, without I/O → `run` migrates, rolls out and rolls back (`preview`
+//! is the offline path instead) → `report` holds the outcome → `output` prints it. `rbac` is the
+//! least-privilege side (`kubectl update rbac` and `kubeconfig`).
+//!
+//! Each module imports only those before it in: `error`, `manifest`, `plan`, `cluster`, `cli`,
+//! `config`, `report`, `run`, `preview`, `rbac`, `output`. Stages report through `run::sink::Sink`,
+//! which `output` implements. Only `output` prints; `main` wires the sink in, prints the error
+//! chain once and picks the exit code.
 
 mod cli;
 mod cluster;

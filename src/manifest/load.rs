@@ -44,7 +44,7 @@ pub enum Style {
 }
 
 /// Loads every non-empty document. Errors read `line L, column C: what is wrong`. A large stream
-/// is cut at kubectl's document separators (`yaml_split`) and its parts load on every core; the
+/// is cut at kubectl's document separators (`split`) and its parts load on every core; the
 /// documents, positions and the first error in text order are the same as loading it whole.
 pub fn load(text: &str) -> Result<Vec<Loaded>, String> {
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);

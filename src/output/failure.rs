@@ -9,7 +9,7 @@ use console::Style;
 use crate::output::{annotate, ci, plural};
 use crate::plan::patch::Patched;
 use crate::report::Report;
-use crate::run::migrate::Outcome;
+use crate::run::outcome::Outcome;
 
 /// A failed migration: its reason and last log lines; nothing else was touched.
 pub fn migration_failure(outcome: &Outcome) -> io::Result<()> {

@@ -7,9 +7,8 @@ use sha2::{Digest, Sha256};
 
 use crate::plan::MigrationPlan;
 use crate::plan::annotations::CLASSIFIER_KEYS;
+use crate::plan::workload::MIGRATION_OF;
 
-/// The label on migration Jobs and their pods, naming the template.
-pub const MIGRATION_OF: &str = "kubectl-update.io/migration-of";
 /// The annotation on migration Jobs naming the image they run.
 pub const IMAGE: &str = "kubectl-update.io/image";
 /// The annotation ordering migrations: lower first, equal orders in parallel.

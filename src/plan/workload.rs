@@ -213,13 +213,16 @@ pub fn namespace_of(object: &Value) -> Option<&str> {
         .filter(|it| !it.is_empty())
 }
 
+/// The label on migration Jobs and their pods, naming the template.
+pub const MIGRATION_OF: &str = "kubectl-update.io/migration-of";
+
 /// A migration copy made by the tool (a Job labelled `kubectl-update.io/migration-of`): never a
 /// template of its own, nor a near miss.
 pub fn is_migration_copy(object: &Value) -> bool {
     object
         .pointer("/metadata/labels")
         .and_then(Value::as_object)
-        .is_some_and(|labels| labels.contains_key(crate::plan::migration::MIGRATION_OF))
+        .is_some_and(|labels| labels.contains_key(MIGRATION_OF))
 }
 
 pub fn annotations_of(object: &Value) -> Option<&serde_json::Map<String, Value>> {

@@ -10,7 +10,7 @@ use crate::cli::OutputFormat;
 use crate::plan::Plan;
 use crate::plan::patch::Patched;
 use crate::report::Report;
-use crate::run::migrate::Outcome;
+use crate::run::outcome::Outcome;
 
 /// Where a run's events and report go; shared by the stages and their background tasks.
 pub trait Sink: Send + Sync {

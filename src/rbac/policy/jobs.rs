@@ -7,9 +7,10 @@ use super::cel::*;
 use super::workloads::{pod_checks, pod_variables};
 use super::*;
 use crate::plan::annotations::{CLASSIFIER, LEGACY_CLASSIFIER};
-use crate::plan::migration::{CONTROLLER_LABELS, IMAGE, MIGRATION_OF, ORDER};
+use crate::plan::migration::{CONTROLLER_LABELS, IMAGE, ORDER};
+use crate::plan::workload::MIGRATION_OF;
 
-/// Creating a Job: it must be a copy of its template (`params`), as `migrate::copy::job` makes it.
+/// Creating a Job: it must be a copy of its template (`params`), as `plan::migration::job` makes it.
 pub(super) fn migration(
     request: &Request,
     name: &str,

@@ -12,7 +12,7 @@
 //!   level, so a field Kubernetes adds later is covered without being listed;
 //! - `migration`: creating a Job that is a faithful copy of a known migration template (the
 //!   template is the policy's parameter, one binding per template): equal to it but for images of
-//!   the allowed repositories and the fields the tool sets (`migrate::copy`);
+//!   the allowed repositories and the fields the tool sets (`plan::migration`);
 //! - `jobs`: creating only Jobs that name a known template, deleting only migration copies;
 //! - `pods`: deleting only StatefulSet pods that are not Ready (a rollback unsticking them);
 //! - `leases`: only the locks of the allowed classifiers, at most [`crate::run::lock::LEASE_SECONDS`];
@@ -34,7 +34,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::plan::annotations::Classifier;
-use crate::plan::migration::MIGRATION_OF;
+use crate::plan::workload::MIGRATION_OF;
 
 use cel::{image_allowed, list};
 

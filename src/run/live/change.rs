@@ -8,7 +8,8 @@ use crate::plan::WorkloadPlan;
 use crate::plan::patch::{self, Patched};
 use crate::run::live::prepare::templates_of;
 use crate::run::live::{Planned, Run, record, selector_of};
-use crate::run::migrate::{self, Outcome, Status};
+use crate::run::migrate;
+use crate::run::outcome::{Outcome, Status};
 use crate::run::sink::{Ending, Event};
 use crate::run::{rollback, rollout, signals};
 

@@ -21,7 +21,7 @@ use crate::error::Exit;
 use crate::plan::Plan;
 use crate::report::Report;
 use crate::run::lock::Lock;
-use crate::run::migrate::Status;
+use crate::run::outcome::Status;
 use crate::run::rollout::Settings;
 use crate::run::signals::{self, Interrupt};
 use crate::run::sink::{Ending, Sink};

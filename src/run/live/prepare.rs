@@ -17,7 +17,8 @@ use crate::plan::{self, Namespaces, Plan};
 use crate::report::Report;
 use crate::run::live::{Planned, Run};
 use crate::run::lock::{self, Lock};
-use crate::run::migrate::{self, Outcome};
+use crate::run::migrate;
+use crate::run::outcome::Outcome;
 use crate::run::signals::{self, Interrupt};
 use crate::run::sink::{Event, Sink};
 

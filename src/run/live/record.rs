@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::plan::Plan;
 use crate::plan::workload::ObjectId;
 use crate::report::{Report, round};
-use crate::run::migrate::{Outcome, Status};
+use crate::run::outcome::{Outcome, Status};
 use crate::run::rollout::{self, Target, Verdict};
 
 /// Each planned migration's job, status, reason and duration; `not-started` for those that did

@@ -20,35 +20,9 @@ use crate::cluster::{Call, Cluster, api_failure};
 use crate::plan::{MigrationPlan, Plan, migration};
 use crate::run::migrate::job::{JobState, get_job, job_state};
 use crate::run::migrate::one::run_one;
+use crate::run::outcome::{Outcome, Status};
 use crate::run::signals::Interrupt;
 use crate::run::sink::Sink;
-
-/// How one migration ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Succeeded,
-    Failed,
-    /// A copy for the same template and image had already completed.
-    Reused,
-    /// `--dry-run=server`: the server accepted the Job, nothing ran.
-    DryRun,
-    /// The run was interrupted while it ran (or before it started); the copy is kept or deleted as
-    /// `--on-interrupt` says.
-    Interrupted,
-}
-
-/// What one migration did, for the report.
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    pub namespace: String,
-    pub template: String,
-    pub job: String,
-    pub status: Status,
-    pub duration: Duration,
-    /// Why it failed.
-    pub reason: Option<String>,
-    pub last_lines: Vec<String>,
-}
 
 /// How long a migration may take, how long its pods may be stuck, and what stops it.
 #[derive(Debug, Clone)]

@@ -18,11 +18,12 @@ use crate::cluster::{Call, Cluster, api_failure};
 use crate::error::Failure;
 use crate::plan::patch::FIELD_MANAGER;
 use crate::plan::{MigrationPlan, migration};
+use crate::run::migrate::Limits;
 use crate::run::migrate::job::{
     JobState, Stop, created_elsewhere, delete, get_job, job_state, wait_deleted, wait_finished,
 };
 use crate::run::migrate::logs::follow_logs;
-use crate::run::migrate::{Limits, Outcome, Status};
+use crate::run::outcome::{Outcome, Status};
 use crate::run::signals;
 use crate::run::sink::{Event, Item, Sink};
 
@@ -309,7 +310,7 @@ impl<'a> Copy<'a> {
                             .to_owned(),
                         format!(
                             "interrupted; kept running (follow it: kubectl logs -n {namespace} -f -l {}={})",
-                            migration::MIGRATION_OF,
+                            crate::plan::workload::MIGRATION_OF,
                             self.migration.template.name
                         ),
                     )

@@ -12,8 +12,9 @@ use fake_cluster::storage::Storage;
 use super::cel::*;
 use super::*;
 use crate::plan::annotations::{CLASSIFIER, LEGACY_CLASSIFIER};
-use crate::plan::migration::{IMAGE, MIGRATION_OF, ORDER};
+use crate::plan::migration::{IMAGE, ORDER};
 use crate::plan::patch::{CHANGE_CAUSE, PREVIOUS, Previous, PreviousContainer};
+use crate::plan::workload::MIGRATION_OF;
 
 fn request() -> Request {
     Request {
@@ -270,7 +271,7 @@ fn updated(image: &str) -> Value {
     new
 }
 
-/// The template as the API server stores it, and a copy as `migrate::copy::job` makes it and
+/// The template as the API server stores it, and a copy as `plan::migration::job` makes it and
 /// the server stores it before admission (generated selector and labels).
 fn template_and_copy() -> (Value, Value) {
     let template = json!({"apiVersion": "batch/v1", "kind": "Job",
