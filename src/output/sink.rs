@@ -16,7 +16,36 @@ pub fn new(verbose: u8) -> Arc<dyn Sink> {
 impl Sink for Progress {
     fn event(&self, event: Event<'_>) {
         match event {
-            Event::Note(text) => self.say(text),
+            Event::Connected { server, identity } => {
+                self.say(&format!("Connected to {server} as {identity}"));
+            }
+            Event::LockHeld {
+                namespace,
+                lease,
+                holder,
+                timeout,
+            } => self.say(&format!(
+                "Waiting for the lock {namespace}/{lease}: held by {holder} (waiting up to {})",
+                humantime::format_duration(timeout)
+            )),
+            Event::LockTakenOver {
+                namespace,
+                lease,
+                holder,
+            } => self.say(&format!(
+                "Took over the lock {namespace}/{lease} from {holder}, which stopped renewing it"
+            )),
+            Event::MigrationRerun { job } => {
+                self.say(&format!(
+                    "{job}: an earlier copy failed; deleting it and running again"
+                ));
+            }
+            Event::MigrationFollowed { job } => {
+                self.say(&format!("{job}: already running; following it"));
+            }
+            Event::MigrationNotDeleted { job, error } => {
+                self.say(&format!("{job}: could not delete the migration copy: {error}"));
+            }
             Event::Log { job, line } => self.log(job, line),
             Event::State {
                 key,
@@ -27,6 +56,20 @@ impl Sink for Progress {
             } => self.set(key, item, state, done, total),
             Event::Finished { key, state } => self.finish(key, state),
             Event::Clear => self.clear(),
+            Event::RollbackAfterFailure { n_workloads } => {
+                self.say(&format!(
+                    "Rollout failed; rolling back {n_workloads} workload(s)"
+                ));
+            }
+            Event::RollbackAfterInterrupt { n_workloads } => self.say(&format!(
+                "Interrupted: rolling back the {n_workloads} workload(s) this run patched (a second signal exits at once)"
+            )),
+            Event::RollingBack { key } => self.say(&format!("{key}: rolling back")),
+            Event::DeletingStuckPod { key, pod } => {
+                self.say(&format!(
+                    "{key}: deleting pod {pod}, stuck on the failed revision"
+                ));
+            }
             Event::Signal { name } => {
                 let _ = output::message(&format!(
                     "Received {name}: stopping safely (a second signal exits at once)"

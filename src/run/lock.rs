@@ -299,11 +299,12 @@ async fn acquire_one(
         match valid_until(&current) {
             Some(until) if until > now_seconds() => {
                 if announced.as_deref() != Some(holder.as_str()) {
-                    sink.event(Event::Note(&format!(
-                        "Waiting for the lock {namespace}/{}: held by {holder} (waiting up to {})",
-                        lock.name,
-                        humantime::format_duration(timeout)
-                    )));
+                    sink.event(Event::LockHeld {
+                        namespace,
+                        lease: &lock.name,
+                        holder: &holder,
+                        timeout,
+                    });
                     announced = Some(holder.clone());
                 }
                 lock.waited = true;
@@ -336,10 +337,11 @@ async fn acquire_one(
                 match api.replace(&lock.name, &params, &current).await {
                     Ok(_) => {
                         if !holder.is_empty() {
-                            sink.event(Event::Note(&format!(
-                                "Took over the lock {namespace}/{} from {holder}, which stopped renewing it",
-                                lock.name
-                            )));
+                            sink.event(Event::LockTakenOver {
+                                namespace,
+                                lease: &lock.name,
+                                holder: &holder,
+                            });
                         }
                         return Ok(());
                     }

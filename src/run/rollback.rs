@@ -79,10 +79,9 @@ pub async fn roll_back(
         let body = patch::rollback(workload.id.kind, &workload.previous);
         match send(cluster, &workload.id, &body, false).await {
             Ok(()) => {
-                sink.event(Event::Note(&format!(
-                    "{}: rolling back",
-                    rollout::key(&workload.id)
-                )));
+                sink.event(Event::RollingBack {
+                    key: &rollout::key(&workload.id),
+                });
                 signals::note(
                     &rollout::key(&workload.id),
                     "rollback patch sent; rolling back to the previous images",
@@ -153,10 +152,10 @@ async fn unstick_statefulset(
             continue;
         }
         let name = pod.metadata.name.clone().unwrap_or_default();
-        sink.event(Event::Note(&format!(
-            "{}: deleting pod {name}, stuck on the failed revision",
-            rollout::key(&workload.id)
-        )));
+        sink.event(Event::DeletingStuckPod {
+            key: &rollout::key(&workload.id),
+            pod: &name,
+        });
         let params = DeleteParams::default();
         match crate::cluster::retry::idempotent(|| api.delete(&name, &params)).await {
             Ok(_) => (),

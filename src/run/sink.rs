@@ -31,8 +31,27 @@ pub enum Item {
 /// Something that happened during a run.
 #[derive(Debug, Clone, Copy)]
 pub enum Event<'a> {
-    /// A message line, e.g. who the run is connected as or that a rollback starts.
-    Note(&'a str),
+    /// Connected to `server` as `identity` (told with `-v`).
+    Connected { server: &'a str, identity: &'a str },
+    /// Another run holds the lock: this one waits up to `timeout`.
+    LockHeld {
+        namespace: &'a str,
+        lease: &'a str,
+        holder: &'a str,
+        timeout: Duration,
+    },
+    /// The lock's holder stopped renewing it: this run took it over.
+    LockTakenOver {
+        namespace: &'a str,
+        lease: &'a str,
+        holder: &'a str,
+    },
+    /// An earlier copy of a migration failed: it is deleted and run again.
+    MigrationRerun { job: &'a str },
+    /// This run's copy of a migration is already running: it is followed.
+    MigrationFollowed { job: &'a str },
+    /// A migration copy that had to go could not be deleted.
+    MigrationNotDeleted { job: &'a str, error: &'a str },
     /// A log line of a migration's Job.
     Log { job: &'a str, line: &'a str },
     /// An item's state changed: `done` of `total` updated replicas for a workload.
@@ -47,6 +66,14 @@ pub enum Event<'a> {
     Finished { key: &'a str, state: &'a str },
     /// Live progress is over (the report or a rollback's own progress follows).
     Clear,
+    /// A rollout failed: the rollback of `n_workloads` starts.
+    RollbackAfterFailure { n_workloads: usize },
+    /// An interrupt during the rollout: the rollback of the `n_workloads` patched starts.
+    RollbackAfterInterrupt { n_workloads: usize },
+    /// One workload's rollback is sent.
+    RollingBack { key: &'a str },
+    /// A pod of the failed revision blocks a StatefulSet's rollback: it is deleted.
+    DeletingStuckPod { key: &'a str, pod: &'a str },
     /// The first SIGINT or SIGTERM (`name`): the run stops at the next safe point.
     Signal { name: &'a str },
     /// A second signal: the run exits at once; `ledger` says where everything stands.

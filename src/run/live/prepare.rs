@@ -39,10 +39,10 @@ impl<'a> Run<'a> {
         });
         let (cluster, identity) = connected.await?;
         if config.verbose > 0 {
-            sink.event(Event::Note(&format!(
-                "Connected to {} as {identity}",
-                cluster.server
-            )));
+            sink.event(Event::Connected {
+                server: &cluster.server,
+                identity: &identity,
+            });
         }
         let scope = match &config.namespaces {
             Namespaces::All => Scope::All,

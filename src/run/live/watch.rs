@@ -72,10 +72,9 @@ impl Run<'_> {
         patched: &[Patched],
         failure: &str,
     ) -> anyhow::Result<Exit> {
-        self.sink.event(Event::Note(&format!(
-            "Rollout failed; rolling back {} workload(s)",
-            patched.len()
-        )));
+        self.sink.event(Event::RollbackAfterFailure {
+            n_workloads: patched.len(),
+        });
         let settings = self.rollback_settings();
         let results = rollback::roll_back(&self.cluster, patched, settings, self.sink).await;
         self.sink.event(Event::Clear);
@@ -157,10 +156,9 @@ impl Run<'_> {
         planned: &mut Planned,
         patched: &[Patched],
     ) -> anyhow::Result<Exit> {
-        self.sink.event(Event::Note(&format!(
-            "Interrupted: rolling back the {} workload(s) this run patched (a second signal exits at once)",
-            patched.len()
-        )));
+        self.sink.event(Event::RollbackAfterInterrupt {
+            n_workloads: patched.len(),
+        });
         let settings = self.rollback_settings();
         let results = rollback::roll_back(&self.cluster, patched, settings, self.sink).await;
         self.sink.event(Event::Clear);

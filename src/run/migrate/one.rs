@@ -174,9 +174,7 @@ impl<'a> Copy<'a> {
         let difference = migration::difference(&stored, self.template, self.migration);
         match what_to_do(&job_state(&existing), difference) {
             Existing::RunAgain => {
-                self.sink.event(Event::Note(&format!(
-                    "{name}: an earlier copy failed; deleting it and running again"
-                )));
+                self.sink.event(Event::MigrationRerun { job: name });
                 delete(&self.jobs, name)
                     .await
                     .map_err(|err| self.fail(err, "delete"))?;
@@ -189,9 +187,7 @@ impl<'a> Copy<'a> {
                 Ok(Some(self.outcome(Status::Reused, None, Vec::new())))
             }
             Existing::Follow => {
-                self.sink.event(Event::Note(&format!(
-                    "{name}: already running; following it"
-                )));
+                self.sink.event(Event::MigrationFollowed { job: name });
                 Ok(None)
             }
         }
@@ -274,9 +270,10 @@ impl<'a> Copy<'a> {
             _ => false,
         };
         if remove && let Err(err) = delete(&self.jobs, name).await {
-            self.sink.event(Event::Note(&format!(
-                "{name}: could not delete the migration copy: {err}"
-            )));
+            self.sink.event(Event::MigrationNotDeleted {
+                job: name,
+                error: &err.to_string(),
+            });
         }
         // Give the log followers a moment to print the last lines.
         tokio::time::sleep(Duration::from_millis(300)).await;
