@@ -1,6 +1,6 @@
-//! `output`'s side of `run::sink`: events go to the live progress (bars on a terminal, timestamped
-//! lines and log groups in CI), endings to the report printers. It only translates; how each
-//! thing looks is decided in `progress` and the printers.
+//! `output`'s side of `run::sink`: events are worded here and go to the live progress (bars on a
+//! terminal, timestamped lines and log groups in CI), endings to the report printers. Decides
+//! nothing about the run; how lines are drawn is `progress`'s business.
 
 use std::io;
 use std::sync::Arc;

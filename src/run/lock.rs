@@ -283,7 +283,7 @@ async fn acquire_one(
         let current = retry::idempotent(|| api.get_opt(&lock.name))
             .await
             .map_err(|err| api_failure(&err, Some(&call("get", namespace)), &server))?;
-        let Some(mut current) = current else {
+        let Some(current) = current else {
             // Released meanwhile, or our create was lost: create again.
             tokio::time::sleep(retry::delay(0)).await;
             continue;
@@ -309,53 +309,66 @@ async fn acquire_one(
                 }
                 lock.waited = true;
                 if Instant::now() + POLL > give_up {
-                    return Err(Failure::new(
-                        Exit::Failed,
-                        format!(
-                            "another run holds the lock {namespace}/{}: {holder}; gave up after --lock-timeout {}",
-                            lock.name,
-                            humantime::format_duration(timeout)
-                        ),
-                    )
-                    .hint("nothing was changed; run again when it has finished")
-                    .hint(format!(
-                        "a holder that stopped renewing loses the lock after {LEASE_SECONDS}s; to remove it by hand: kubectl delete lease -n {namespace} {}",
-                        lock.name
-                    ))
-                    .into());
+                    return Err(gave_up(namespace, &lock.name, &holder, timeout).into());
                 }
                 tokio::time::sleep(POLL).await;
             }
             _ => {
                 // Free, or its holder stopped renewing: take it over, if nobody else does first.
-                let spec = current.spec.get_or_insert_with(LeaseSpec::default);
-                spec.holder_identity = Some(lock.holder.clone());
-                spec.lease_duration_seconds = Some(LEASE_SECONDS);
-                spec.acquire_time = Some(now());
-                spec.renew_time = Some(now());
-                spec.lease_transitions = Some(spec.lease_transitions.unwrap_or(0) + 1);
-                match api.replace(&lock.name, &params, &current).await {
-                    Ok(_) => {
-                        if !holder.is_empty() {
-                            sink.event(Event::LockTakenOver {
-                                namespace,
-                                lease: &lock.name,
-                                holder: &holder,
-                            });
-                        }
-                        return Ok(());
+                if take_over(&api, lock, &params, current, namespace).await? {
+                    if !holder.is_empty() {
+                        sink.event(Event::LockTakenOver {
+                            namespace,
+                            lease: &lock.name,
+                            holder: &holder,
+                        });
                     }
-                    Err(kube::Error::Api(status)) if status.code == 409 => (),
-                    Err(err) if retry::is_transient(&err) => (),
-                    Err(err) => {
-                        return Err(
-                            api_failure(&err, Some(&call("update", namespace)), &server).into()
-                        );
-                    }
+                    return Ok(());
                 }
             }
         }
     }
+}
+
+/// Replaces an expired (or free) Lease with this run's, carrying the read resourceVersion: `false`
+/// when another run was faster (409) or the answer was lost, so the caller reads again.
+async fn take_over(
+    api: &Api<Lease>,
+    lock: &Lock,
+    params: &PostParams,
+    mut current: Lease,
+    namespace: &str,
+) -> anyhow::Result<bool> {
+    let spec = current.spec.get_or_insert_with(LeaseSpec::default);
+    spec.holder_identity = Some(lock.holder.clone());
+    spec.lease_duration_seconds = Some(LEASE_SECONDS);
+    spec.acquire_time = Some(now());
+    spec.renew_time = Some(now());
+    spec.lease_transitions = Some(spec.lease_transitions.unwrap_or(0) + 1);
+    match api.replace(&lock.name, params, &current).await {
+        Ok(_) => Ok(true),
+        Err(kube::Error::Api(status)) if status.code == 409 => Ok(false),
+        Err(err) if retry::is_transient(&err) => Ok(false),
+        Err(err) => {
+            let call = call("update", namespace);
+            Err(api_failure(&err, Some(&call), &lock.cluster.server).into())
+        }
+    }
+}
+
+/// Waiting for another run's lock took longer than `--lock-timeout`.
+fn gave_up(namespace: &str, lease: &str, holder: &str, timeout: Duration) -> Failure {
+    Failure::new(
+        Exit::Failed,
+        format!(
+            "another run holds the lock {namespace}/{lease}: {holder}; gave up after --lock-timeout {}",
+            humantime::format_duration(timeout)
+        ),
+    )
+    .hint("nothing was changed; run again when it has finished")
+    .hint(format!(
+        "a holder that stopped renewing loses the lock after {LEASE_SECONDS}s; to remove it by hand: kubectl delete lease -n {namespace} {lease}"
+    ))
 }
 
 /// Renews every held Lease until aborted.
