@@ -7,13 +7,14 @@ use std::time::Duration;
 use clap::CommandFactory;
 use clap::error::ErrorKind;
 
-use crate::cli::{Cli, DryRun, OnInterrupt, OutputFormat, UpdateArgs};
-use crate::plan::Request;
+use crate::cli::{Cli, DryRun, GlobalArgs, OnInterrupt, OutputFormat, RollbackArgs, UpdateArgs};
+use crate::cluster::ClusterArgs;
+use crate::plan::{Namespaces, Request};
 
-/// Everything an update run needs to know, validated.
 /// The longest a rollback may run past `--timeout`.
 pub const LONGEST_ROLLBACK_GRACE: Duration = Duration::from_secs(30);
 
+/// Everything an update run needs to know, validated.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub request: Request,
@@ -24,9 +25,7 @@ pub struct Config {
     pub output: OutputFormat,
     /// `--write`: edit the manifest files in place (offline only).
     pub write: bool,
-    pub timeout: Duration,
-    pub fail_after: Duration,
-    pub max_restarts: u32,
+    pub limits: Limits,
     pub rollback: bool,
     pub verbose: u8,
     pub on_interrupt: OnInterrupt,
@@ -34,7 +33,16 @@ pub struct Config {
     pub lock_timeout: Option<Duration>,
 }
 
-impl Config {
+/// How long a run may take and when a rollout counts as failed: `--timeout`, `--fail-after` and
+/// `--max-restarts`, the same for an update and for `kubectl update rollback`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub timeout: Duration,
+    pub fail_after: Duration,
+    pub max_restarts: u32,
+}
+
+impl Limits {
     /// How long a rollback may run past `--timeout`: half of it, at most 30 s. The whole run,
     /// rollback included, ends by `--timeout` plus this.
     pub fn rollback_grace(&self) -> Duration {
@@ -49,34 +57,6 @@ pub enum Source {
     Manifests(Vec<PathBuf>),
     /// The cluster of the kubeconfig.
     Cluster(ClusterArgs),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClusterArgs {
-    pub kubeconfig: Option<PathBuf>,
-    pub context: Option<String>,
-    pub request_timeout: Option<Duration>,
-}
-
-/// Which namespaces to look in.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Namespaces {
-    /// `-A`.
-    All,
-    /// `-n a,b`.
-    Listed(Vec<String>),
-    /// Neither: the context's namespace live; every document's own namespace offline.
-    Default,
-}
-
-impl Namespaces {
-    /// Whether an object in `namespace` is in scope.
-    pub fn includes(&self, namespace: &str) -> bool {
-        match self {
-            Namespaces::Listed(listed) => listed.iter().any(|it| it == namespace),
-            Namespaces::All | Namespaces::Default => true,
-        }
-    }
 }
 
 /// Resolves the update's arguments; usage problems come back as clap errors (exit 2).
@@ -146,11 +126,7 @@ pub fn resolve(cli: &Cli) -> Result<Config, clap::Error> {
     let source = if offline {
         Source::Manifests(args.filenames.clone())
     } else {
-        Source::Cluster(ClusterArgs {
-            kubeconfig: cli.global.kubeconfig.clone(),
-            context: cli.global.context.clone(),
-            request_timeout: cli.global.request_timeout,
-        })
+        Source::Cluster(cluster_args(&cli.global))
     };
     let namespaces = match (args.all_namespaces, args.namespaces.is_empty()) {
         (true, _) => Namespaces::All,
@@ -172,14 +148,34 @@ pub fn resolve(cli: &Cli) -> Result<Config, clap::Error> {
         dry_run,
         output: args.output,
         write: args.write,
-        timeout: args.timeout,
-        fail_after: args.fail_after,
-        max_restarts: args.max_restarts,
+        limits: Limits {
+            timeout: args.timeout,
+            fail_after: args.fail_after,
+            max_restarts: args.max_restarts,
+        },
         rollback: !args.no_rollback,
         verbose: cli.global.verbose,
         on_interrupt: args.on_interrupt,
         lock_timeout: (!args.no_lock).then_some(args.lock_timeout),
     })
+}
+
+/// The cluster to connect to, from the global flags.
+pub fn cluster_args(global: &GlobalArgs) -> ClusterArgs {
+    ClusterArgs {
+        kubeconfig: global.kubeconfig.clone(),
+        context: global.context.clone(),
+        request_timeout: global.request_timeout,
+    }
+}
+
+/// The limits of `kubectl update rollback`.
+pub fn rollback_limits(args: &RollbackArgs) -> Limits {
+    Limits {
+        timeout: args.timeout,
+        fail_after: args.fail_after,
+        max_restarts: args.max_restarts,
+    }
 }
 
 /// Namespaces are DNS-1123 labels.

@@ -1,4 +1,5 @@
-//! Errors that decide the exit code. Everything else is `anyhow` with context and exits 1.
+//! Errors that decide the exit code. Everything else is `anyhow` with context and exits 1. Depends
+//! on nothing else in the crate and never prints (`output::error` does).
 
 use std::fmt;
 

@@ -8,14 +8,15 @@ use std::time::Duration;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
-use crate::annotations::{Classifier, OptIn, parse_list};
 use crate::cli::{DryRun, OnInterrupt, OutputFormat};
-use crate::config::{Config, Namespaces, Source};
-use crate::image::{TargetImage, repository_of, same_image};
-use crate::patch::{self, Previous};
+use crate::config::{Config, Source};
+use crate::plan::Namespaces;
 use crate::plan::Request;
+use crate::plan::annotations::{Classifier, OptIn, parse_list};
+use crate::plan::image::{TargetImage, repository_of, same_image};
+use crate::plan::patch::{self, Previous};
+use crate::plan::workload::Kind;
 use crate::report::Report;
-use crate::workload::Kind;
 
 fn cases(n: u32) -> ProptestConfig {
     ProptestConfig {
@@ -57,9 +58,11 @@ fn config(namespaces: Namespaces) -> Config {
         dry_run: Some(DryRun::Client),
         output: OutputFormat::Json,
         write: false,
-        timeout: Duration::from_secs(600),
-        fail_after: Duration::from_secs(10),
-        max_restarts: 2,
+        limits: crate::config::Limits {
+            timeout: Duration::from_secs(600),
+            fail_after: Duration::from_secs(10),
+            max_restarts: 2,
+        },
         rollback: true,
         verbose: 0,
         on_interrupt: OnInterrupt::Keep,
@@ -172,14 +175,14 @@ proptest! {
     fn manifests_parse_or_fail_without_panicking_and_report(text in prop_oneof![manifest_like(), any::<String>()]) {
         for namespaces in [Namespaces::Default, Namespaces::Listed(vec!["shop".to_owned()])] {
             let config = config(namespaces);
-            match crate::offline::preview(&config, &["-".into()], &mut text.as_bytes()) {
+            match crate::preview::preview(&config, &["-".into()], &mut text.as_bytes()) {
                 Ok(preview) => {
                     let report = Report::planned(&preview.plan, DryRun::Client);
                     let json = serde_json::to_string(&report).expect("the report serialises");
                     let value: Value = serde_json::from_str(&json).expect("and reads back");
                     prop_assert!(value["result"] == "planned" || value["result"] == "unchanged");
                     let _ = crate::manifest::to_yaml(&preview.updated).expect("the manifests print");
-                    let _ = crate::output::plan_table(&preview.plan);
+                    let _ = crate::output::plan::plan_table(&preview.plan);
                 }
                 Err(err) => {
                     let line = format!("{err:#}");

@@ -1,44 +1,30 @@
 //! kubectl-update: ship a new container image to the workloads that opted in, with a
 //! least-privilege token.
 //!
-//! The pipeline: `cli` parses → `config` resolves → (`manifest` | the cluster) gives objects →
-//! `plan` decides, without I/O → migrate → roll out → roll back → `report`/`output`. Only `output`
-//! prints; `main` prints the error chain once and picks the exit code.
+//! The folders follow the pipeline: `cli` parses → `config` resolves one typed `Config` → the
+//! objects come from the cluster (`cluster`: connect, discover, preflight) or from files
+//! (`manifest`) → `plan` decides, without I/O → `run` migrates, rolls out and rolls back (`preview`
+//! is the offline path instead) → `report` holds the outcome → `output` prints it. `rbac` is the
+//! least-privilege side (`kubectl update rbac` and `kubeconfig`).
+//!
+//! Each module imports only those before it in: `error`, `manifest`, `plan`, `cluster`, `cli`,
+//! `config`, `report`, `run`, `preview`, `rbac`, `output`. Stages report through `run::sink::Sink`,
+//! which `output` implements. Only `output` prints; `main` wires the sink in, prints the error
+//! chain once and picks the exit code.
 
-mod access;
-mod annotations;
 mod cli;
 mod cluster;
-mod complete;
 mod config;
-mod discover;
 mod error;
-mod facts;
 #[cfg(test)]
 mod fuzz;
-mod grant;
-mod image;
-mod live;
-mod lock;
 mod manifest;
-mod migrate;
-mod offline;
 mod output;
-mod patch;
 mod plan;
-mod policy;
+mod preview;
 mod rbac;
 mod report;
-mod restore;
-mod retry;
-mod rewrite;
-mod rollback;
-mod rollout;
-mod signals;
-mod workload;
-mod yaml11;
-mod yaml_load;
-mod yaml_split;
+mod run;
 
 use std::process::ExitCode;
 
@@ -50,10 +36,10 @@ use crate::config::Source;
 use crate::error::Exit;
 
 fn main() -> ExitCode {
-    if let Some(words) = complete::requested(std::env::args_os().collect()) {
+    if let Some(words) = cli::complete::requested(std::env::args_os().collect()) {
         // kubectl's plugin completion: never an error on stderr (it is the user's terminal).
-        let completion = complete::complete(words);
-        return match output::completion_candidates(&completion) {
+        let completion = cli::complete::complete(words);
+        return match output::commands::completion_candidates(&completion) {
             Ok(()) => ExitCode::SUCCESS,
             Err(_) => ExitCode::FAILURE,
         };
@@ -76,31 +62,28 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<Exit> {
     match &cli.command {
         Some(Command::Completion { shell }) => {
-            output::completion(*shell, &mut Cli::command())?;
+            output::commands::completion(*shell, &mut Cli::command())?;
             return Ok(Exit::Success);
         }
         Some(Command::Man) => {
-            output::man_page(Cli::command())?;
+            output::commands::man_page(Cli::command())?;
             return Ok(Exit::Success);
         }
         Some(Command::Rollback(args)) => {
-            let cluster_args = cluster_args_of(&cli);
-            return runtime()?.block_on(restore::rollback_command(
-                args,
-                &cluster_args,
-                cli.global.verbose,
-            ));
+            let cluster_args = config::cluster_args(&cli.global);
+            let sink = output::sink::new(cli.global.verbose);
+            return runtime()?.block_on(run::restore::rollback_command(args, &cluster_args, &sink));
         }
         Some(Command::Rbac(args)) => {
-            let cluster_args = cluster_args_of(&cli);
-            let objects = runtime()?.block_on(grant::rbac(args, &cluster_args))?;
-            output::manifests(&objects, args.output)?;
+            let cluster_args = config::cluster_args(&cli.global);
+            let objects = runtime()?.block_on(rbac::grant::rbac(args, &cluster_args))?;
+            output::commands::manifests(&objects, args.output)?;
             return Ok(Exit::Success);
         }
         Some(Command::Kubeconfig(args)) => {
-            let cluster_args = cluster_args_of(&cli);
-            let minted = runtime()?.block_on(grant::kubeconfig(args, &cluster_args))?;
-            output::minted(&minted)?;
+            let cluster_args = config::cluster_args(&cli.global);
+            let minted = runtime()?.block_on(rbac::kubeconfig::mint(args, &cluster_args))?;
+            output::commands::minted(&minted)?;
             return Ok(Exit::Success);
         }
         None => (),
@@ -111,20 +94,20 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
     };
     match &config.source {
         Source::Manifests(sources) => {
-            let preview = offline::preview(&config, sources, &mut std::io::stdin().lock())?;
+            let preview = preview::preview(&config, sources, &mut std::io::stdin().lock())?;
             if preview.plan.is_empty() {
-                return Err(report::nothing_matched(&preview.plan, &config.namespaces).into());
+                return Err(plan::nothing_matched(&preview.plan, &config.namespaces).into());
             }
             // Every file is planned before any is written: an error leaves all of them untouched.
             let rewrites = if config.write || config.output == cli::OutputFormat::Diff {
-                rewrite::plan(&preview)?
+                preview::rewrite::plan(&preview)?
             } else {
                 Vec::new()
             };
             if config.write {
-                rewrite::write(&rewrites)?;
+                preview::rewrite::write(&rewrites)?;
             }
-            output::preview(
+            output::preview::preview(
                 &preview,
                 &rewrites,
                 config.output,
@@ -133,7 +116,10 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             )?;
             Ok(Exit::Success)
         }
-        Source::Cluster(cluster_args) => runtime()?.block_on(live::run(&config, cluster_args)),
+        Source::Cluster(cluster_args) => {
+            let sink = output::sink::new(config.verbose);
+            runtime()?.block_on(run::live::run(&config, cluster_args, &sink))
+        }
     }
 }
 
@@ -147,12 +133,4 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .context("starting the async runtime")
-}
-
-fn cluster_args_of(cli: &Cli) -> config::ClusterArgs {
-    config::ClusterArgs {
-        kubeconfig: cli.global.kubeconfig.clone(),
-        context: cli.global.context.clone(),
-        request_timeout: cli.global.request_timeout,
-    }
 }

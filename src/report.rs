@@ -1,13 +1,11 @@
 //! The JSON report (`-o json`): one object per run. Field names are a contract: later versions add
-//! fields, never rename them.
+//! fields, never rename them. Data only: stages fill it in, `output` prints it; nothing here prints.
 
 use serde::Serialize;
 
 use crate::cli::DryRun;
-use crate::config::Namespaces;
-use crate::error::{Exit, Failure};
+use crate::plan::workload::ContainerList;
 use crate::plan::{ContainerChange, Plan};
-use crate::workload::ContainerList;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -52,7 +50,7 @@ pub struct WorkloadReport {
     pub containers: Vec<ContainerReport>,
     /// Why a failed rollout failed, from one failing pod: its Warning Events and last log lines.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub diagnosis: Option<crate::rollout::diagnose::Diagnosis>,
+    pub diagnosis: Option<Diagnosis>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -177,56 +175,39 @@ pub fn dry_run_name(dry_run: DryRun) -> &'static str {
     }
 }
 
-/// Nothing matched is an error (a typo must not pass CI as a success), listing what nearly did.
-pub fn nothing_matched(plan: &Plan, namespaces: &Namespaces) -> Failure {
-    let repositories: Vec<String> = plan
-        .images
-        .iter()
-        .map(|it| it.repository().to_string())
-        .collect();
-    let scope = match namespaces {
-        Namespaces::Listed(listed) => format!(
-            " in namespace{} {}",
-            if listed.len() == 1 { "" } else { "s" },
-            listed.join(", ")
-        ),
-        Namespaces::All | Namespaces::Default => String::new(),
-    };
-    let mut failure = Failure::new(
-        Exit::Failed,
-        format!(
-            "nothing matched: no workload or migration template{scope} lists classifier `{}` and uses {}",
-            plan.classifier,
-            repositories.join(" or ")
-        ),
-    );
-    let listed = plan
-        .classifiers_seen
-        .iter()
-        .any(|it| it.as_str() == plan.classifier.as_str());
-    if !listed
-        && let Some(closest) = crate::plan::closest(
-            plan.classifier.as_str(),
-            plan.classifiers_seen.iter().map(String::as_str),
-        )
-    {
-        failure = failure.hint(format!(
-            "did you mean `{closest}`? no object lists `{}`",
-            plan.classifier
-        ));
-    }
-    for miss in &plan.near_misses {
-        failure = failure.hint(format!(
-            "near miss: {}/{}/{} {}",
-            miss.id.namespace, miss.id.kind, miss.id.name, miss.reason
-        ));
-    }
-    if plan.near_misses.is_empty() {
-        failure = failure.hint(format!(
-            "annotate the workloads with `{}: {}` and check the image repository",
-            crate::annotations::CLASSIFIER,
-            plan.classifier
-        ));
-    }
-    failure
+/// Why a workload failed: one failing pod's Warning Events and last log lines (read by
+/// `run::rollout::diagnose`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Diagnosis {
+    pub pod: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    /// The pod's Warning Events, oldest first, one per reason and message.
+    pub events: Vec<EventSummary>,
+    /// `previous` (the last terminated run) or `current`; absent when no log could be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logs_of: Option<String>,
+    /// The last log lines of that run.
+    pub log_lines: Vec<String>,
+    /// What could not be read (e.g. no `list events` permission), so its absence is explained.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventSummary {
+    pub reason: String,
+    pub message: String,
+    /// How many times it happened (Events with the same reason and message summed).
+    pub count: i32,
+    /// When it last happened (RFC 3339), when the Event says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<String>,
+}
+
+/// Seconds rounded to milliseconds, as the report gives durations.
+pub fn round(seconds: f64) -> f64 {
+    (seconds * 1000.0).round() / 1000.0
 }

@@ -12,6 +12,7 @@ use console::Style;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::output::ci::Service;
+use crate::run::sink::Item;
 
 /// Progress reporting for one run; cheap to share behind an `Arc`.
 pub struct Progress {
@@ -44,13 +45,6 @@ struct Held {
     finished: bool,
     /// Lines about the migration that follow its group (its final state).
     after: Vec<String>,
-}
-
-/// Whether a line is about a migration or a workload (they are drawn differently).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Item {
-    Migration,
-    Workload,
 }
 
 impl Progress {

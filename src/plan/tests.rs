@@ -297,7 +297,7 @@ fn a_mistyped_classifier_finds_the_closest_one_listed() {
         Some("stable")
     );
     assert_eq!(closest("prod", ["stable", "canary"]), None);
-    let failure = crate::report::nothing_matched(&res, &crate::config::Namespaces::Default);
+    let failure = nothing_matched(&res, &Namespaces::Default);
     assert_eq!(
         failure.hints[0], "did you mean `stable`? no object lists `stabel`",
         "{failure:?}"

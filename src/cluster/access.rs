@@ -1,0 +1,360 @@
+//! The API calls kubectl-update makes, as one table, and the preflight that checks them with access
+//! reviews before any write. The RBAC generator, and the admission policy's list of the writes the
+//! token may make, read the same table, so none of them can drift. Never writes anything itself.
+
+use std::collections::BTreeSet;
+
+use futures::StreamExt;
+use k8s_openapi::api::authorization::v1::{
+    ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
+};
+use kube::Api;
+use kube::api::PostParams;
+
+use crate::cluster::{Cluster, api_failure};
+use crate::error::{Exit, Failure};
+use crate::plan::Plan;
+use crate::plan::workload::{Kind, ObjectId};
+
+/// One permission: a verb on a resource (with its API group and optional subresource).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Permission {
+    pub group: &'static str,
+    pub resource: &'static str,
+    pub subresource: Option<&'static str>,
+    pub verb: &'static str,
+}
+
+/// Why the tool makes a call; the steps of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Listing the workload kinds and Job templates.
+    Discover,
+    /// Patching images (and rolling back).
+    Patch,
+    /// Watching rollouts: the workload by name, and its pods.
+    Watch,
+    /// Creating migration Jobs, following them and their pods' logs.
+    Migrate,
+    /// Deleting StatefulSet pods stuck on a failed revision, so a rollback can proceed.
+    Unstick,
+    /// Explaining a failed rollout: the failing pod's Warning Events and its last log lines.
+    Diagnose,
+    /// The per-namespace, per-classifier lock: a coordination.k8s.io Lease, created, read, renewed
+    /// (or taken over) and deleted.
+    Lock,
+}
+
+/// One row of the call table: in `step`, these verbs on a resource.
+#[derive(Debug, Clone, Copy)]
+pub struct Row {
+    pub step: Step,
+    /// `<workload>` rows stand for the kind being updated.
+    pub group: &'static str,
+    pub resource: &'static str,
+    pub subresource: Option<&'static str>,
+    pub verbs: &'static [&'static str],
+}
+
+const fn row(
+    step: Step,
+    group: &'static str,
+    resource: &'static str,
+    subresource: Option<&'static str>,
+    verbs: &'static [&'static str],
+) -> Row {
+    Row {
+        step,
+        group,
+        resource,
+        subresource,
+        verbs,
+    }
+}
+
+/// Every call the tool makes, by step. Kinds are filled in per plan.
+pub const TABLE: &[Row] = &[
+    row(Step::Discover, "apps", "deployments", None, &["list"]),
+    row(Step::Discover, "apps", "statefulsets", None, &["list"]),
+    row(Step::Discover, "apps", "daemonsets", None, &["list"]),
+    row(Step::Discover, "batch", "cronjobs", None, &["list"]),
+    row(Step::Discover, "batch", "jobs", None, &["list"]),
+    row(Step::Patch, "<workload>", "<workload>", None, &["patch"]),
+    row(
+        Step::Watch,
+        "<workload>",
+        "<workload>",
+        None,
+        &["list", "watch"],
+    ),
+    row(Step::Unstick, "", "pods", None, &["delete"]),
+    row(Step::Watch, "", "pods", None, &["list", "watch"]),
+    row(
+        Step::Migrate,
+        "batch",
+        "jobs",
+        None,
+        &["create", "get", "list", "watch", "delete"],
+    ),
+    row(Step::Migrate, "", "pods", None, &["list", "watch"]),
+    row(Step::Migrate, "", "pods", Some("log"), &["get"]),
+    row(Step::Diagnose, "", "events", None, &["list"]),
+    row(Step::Diagnose, "", "pods", Some("log"), &["get"]),
+    row(
+        Step::Lock,
+        "coordination.k8s.io",
+        "leases",
+        None,
+        &["create", "get", "update", "delete"],
+    ),
+];
+
+/// A permission in a namespace (`None`: cluster-wide).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Need {
+    pub permission: Permission,
+    pub namespace: Option<String>,
+    /// The object the call names, when it names one (so Roles narrowed with `resourceNames` pass).
+    pub name: Option<String>,
+}
+
+/// Verbs whose calls name one object.
+const NAMED_VERBS: [&str; 5] = ["get", "patch", "update", "delete", "watch"];
+
+impl std::fmt::Display for Need {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let p = &self.permission;
+        let mut resource = match p.subresource {
+            Some(sub) => format!("{}/{sub}", p.resource),
+            None => p.resource.to_owned(),
+        };
+        if let Some(name) = &self.name {
+            resource = format!("{resource} {name:?}");
+        }
+        let group = if p.group.is_empty() {
+            "core".to_owned()
+        } else {
+            p.group.to_owned()
+        };
+        match &self.namespace {
+            Some(namespace) => write!(
+                f,
+                "{} {resource} (API group {group}) in namespace {namespace}",
+                p.verb
+            ),
+            None => write!(f, "{} {resource} (API group {group}) cluster-wide", p.verb),
+        }
+    }
+}
+
+/// The permissions of `step` for workloads of `kind` (for the `<workload>` rows).
+fn permissions(step: Step, kind: Option<Kind>) -> Vec<Permission> {
+    let mut res = Vec::new();
+    for row in TABLE.iter().filter(|row| row.step == step) {
+        let (group, resource) = match (row.group, kind) {
+            ("<workload>", Some(kind)) => {
+                (crate::cluster::discover::group_of(kind), kind.resource())
+            }
+            ("<workload>", None) => continue,
+            _ => (row.group, row.resource),
+        };
+        for verb in row.verbs {
+            res.push(Permission {
+                group,
+                resource,
+                subresource: row.subresource,
+                verb,
+            });
+        }
+    }
+    res
+}
+
+/// What patching, watching and rolling back one workload needs.
+pub fn workload_needs(id: &ObjectId) -> Vec<Need> {
+    let mut res = Vec::new();
+    for step in [Step::Patch, Step::Watch, Step::Unstick, Step::Diagnose] {
+        let skip = match step {
+            Step::Watch | Step::Diagnose => id.kind == Kind::CronJob,
+            Step::Unstick => id.kind != Kind::StatefulSet,
+            Step::Discover | Step::Patch | Step::Migrate | Step::Lock => false,
+        };
+        if skip {
+            continue;
+        }
+        for permission in permissions(step, Some(id.kind)) {
+            let named = NAMED_VERBS.contains(&permission.verb)
+                && permission.resource == id.kind.resource()
+                && !id.name.is_empty();
+            res.push(Need {
+                permission,
+                namespace: Some(id.namespace.clone()),
+                name: named.then(|| id.name.clone()),
+            });
+        }
+    }
+    res
+}
+
+/// Every permission any run may need in one namespace: discovery, patching, watching and rolling
+/// back each updatable kind, and every other step (migrations, the lock, ...). `kubectl update rbac`
+/// grants exactly these.
+pub fn every_permission() -> Vec<Permission> {
+    let mut res: Vec<Permission> = permissions(Step::Discover, None);
+    for kind in Kind::ALL
+        .into_iter()
+        .filter(|kind| !kind.is_migration_template())
+    {
+        let id = ObjectId {
+            namespace: String::new(),
+            kind,
+            name: String::new(),
+        };
+        res.extend(workload_needs(&id).into_iter().map(|need| need.permission));
+    }
+    for row in TABLE {
+        if !matches!(
+            row.step,
+            Step::Discover | Step::Patch | Step::Watch | Step::Unstick | Step::Diagnose
+        ) {
+            res.extend(permissions(row.step, None));
+        }
+    }
+    let mut seen = BTreeSet::new();
+    res.retain(|permission| seen.insert(*permission));
+    res
+}
+
+/// What a plan needs beyond discovery, per namespace.
+pub fn needs(plan: &Plan) -> Vec<Need> {
+    let mut res: BTreeSet<Need> = BTreeSet::new();
+    for workload in plan.changed_workloads() {
+        res.extend(workload_needs(&workload.id));
+    }
+    for migration in &plan.migrations {
+        for permission in permissions(Step::Migrate, None) {
+            res.insert(Need {
+                permission,
+                namespace: Some(migration.template.namespace.clone()),
+                name: None,
+            });
+        }
+    }
+    res.into_iter().collect()
+}
+
+/// What taking the lock needs in these namespaces.
+pub fn lock_needs<'a>(namespaces: impl IntoIterator<Item = &'a String>, lease: &str) -> Vec<Need> {
+    let mut res = Vec::new();
+    for namespace in namespaces {
+        for permission in permissions(Step::Lock, None) {
+            res.push(Need {
+                permission,
+                namespace: Some(namespace.clone()),
+                name: NAMED_VERBS
+                    .contains(&permission.verb)
+                    .then(|| lease.to_owned()),
+            });
+        }
+    }
+    res
+}
+
+/// One access review per need, several at once.
+async fn review_all(cluster: &Cluster, needs: Vec<Need>) -> anyhow::Result<Vec<(Need, bool)>> {
+    let reviews: Api<SelfSubjectAccessReview> = Api::all(cluster.client.clone());
+    let answers: Vec<Result<(Need, bool), Failure>> = futures::stream::iter(needs)
+        .map(|need| {
+            let reviews = reviews.clone();
+            async move {
+                let review = SelfSubjectAccessReview {
+                    spec: SelfSubjectAccessReviewSpec {
+                        resource_attributes: Some(ResourceAttributes {
+                            namespace: need.namespace.clone(),
+                            name: need.name.clone(),
+                            verb: Some(need.permission.verb.to_owned()),
+                            group: Some(need.permission.group.to_owned()),
+                            resource: Some(need.permission.resource.to_owned()),
+                            subresource: need.permission.subresource.map(str::to_owned),
+                            ..ResourceAttributes::default()
+                        }),
+                        ..SelfSubjectAccessReviewSpec::default()
+                    },
+                    ..SelfSubjectAccessReview::default()
+                };
+                let params = PostParams::default();
+                let answer = crate::cluster::retry::idempotent(|| reviews.create(&params, &review))
+                    .await
+                    .map_err(|err| api_failure(&err, None, &cluster.server))?;
+                Ok((need, answer.status.is_some_and(|it| it.allowed)))
+            }
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    Ok(answers.into_iter().collect::<Result<Vec<_>, Failure>>()?)
+}
+
+/// Asks the API server with access reviews and fails listing every missing permission.
+pub async fn preflight(cluster: &Cluster, needs: &[Need]) -> anyhow::Result<()> {
+    // One review per permission and namespace first; object names are asked about only where the
+    // broad answer is no (a Role narrowed with resourceNames), so a full Role costs no extra calls.
+    let broad: Vec<Need> = needs
+        .iter()
+        .map(|need| Need {
+            name: None,
+            ..need.clone()
+        })
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut missing = Vec::new();
+    let mut narrowed = Vec::new();
+    for (need, allowed) in review_all(cluster, broad).await? {
+        if allowed {
+            continue;
+        }
+        let named: Vec<Need> = needs
+            .iter()
+            .filter(|it| {
+                it.name.is_some()
+                    && it.permission == need.permission
+                    && it.namespace == need.namespace
+            })
+            .cloned()
+            .collect();
+        if named.is_empty() {
+            missing.push(need);
+        } else {
+            if need.permission.verb == "watch"
+                && let Some(namespace) = &need.namespace
+            {
+                cluster
+                    .named_watches
+                    .lock()
+                    .expect("the named-watch set")
+                    .insert((namespace.clone(), need.permission.resource));
+            }
+            narrowed.extend(named);
+        }
+    }
+    for (need, allowed) in review_all(cluster, narrowed).await? {
+        if !allowed {
+            missing.push(need);
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    missing.sort();
+    let list: Vec<String> = missing.iter().map(ToString::to_string).collect();
+    let mut failure = Failure::new(
+        Exit::Failed,
+        format!("forbidden: this token may not {}", list.join("; ")),
+    );
+    for need in &missing {
+        failure = failure.hint(crate::cluster::grant_hint(&need.permission));
+    }
+    failure = failure.hint("nothing was changed");
+    Err(failure.into())
+}

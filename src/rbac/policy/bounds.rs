@@ -1,0 +1,141 @@
+//! The policies that bound everything else the token may do: `pods` (deletes only of StatefulSet
+//! pods that are not Ready), `leases` (only the tool's locks, short) and `writes` (no other kind of
+//! write, none in protected namespaces). Pure.
+
+use serde_json::{Value, json};
+
+use super::cel::*;
+use super::*;
+
+/// Deleting pods: only StatefulSet pods that are not Ready (stuck on a failed revision).
+pub(super) fn pods(name: &str, set: &str, usernames: &[String]) -> Value {
+    let validations = vec![
+        validation(
+            "has(oldObject.metadata.ownerReferences) && oldObject.metadata.ownerReferences.exists(r, r.kind == 'StatefulSet' && r.apiVersion == 'apps/v1' && has(r.controller) && r.controller)".to_owned(),
+            "may only delete pods of StatefulSets",
+        ),
+        validation(
+            "!(has(oldObject.status) && has(oldObject.status.conditions) && oldObject.status.conditions.exists(c, c.type == 'Ready' && c.status == 'True'))".to_owned(),
+            "may only delete pods that are not Ready",
+        ),
+    ];
+    policy(
+        name,
+        set,
+        json!([{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["DELETE"], "resources": ["pods"]}]),
+        usernames,
+        Vec::new(),
+        validations,
+    )
+}
+
+/// The lock: only the Leases of the allowed classifiers, never longer than the tool takes them.
+pub(super) fn leases(
+    name: &str,
+    set: &str,
+    usernames: &[String],
+    classifiers: &[Classifier],
+) -> Value {
+    let names: Vec<String> = classifiers
+        .iter()
+        .map(crate::run::lock::lease_name)
+        .collect();
+    let seconds = crate::run::lock::LEASE_SECONDS;
+    let validations = vec![
+        validation(
+            format!(
+                "(request.operation == 'DELETE' ? oldObject.metadata.name : object.metadata.name) in {}",
+                list(&names)
+            ),
+            &format!("may only take the locks {}", names.join(", ")),
+        ),
+        validation(
+            format!(
+                "request.operation == 'DELETE' || (has(object.spec.leaseDurationSeconds) && object.spec.leaseDurationSeconds > 0 && object.spec.leaseDurationSeconds <= {seconds})"
+            ),
+            &format!("may only hold a lock for at most {seconds}s without renewing it"),
+        ),
+    ];
+    policy(
+        name,
+        set,
+        json!([{"apiGroups": ["coordination.k8s.io"], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE", "DELETE"], "resources": ["leases"]}]),
+        usernames,
+        Vec::new(),
+        validations,
+    )
+}
+
+/// Every write of the token: none in a protected namespace, none of a kind the tool never makes.
+/// The kinds come from the call table (`access`), like the Role.
+pub(super) fn writes(request: &Request, name: &str, set: &str, usernames: &[String]) -> Value {
+    let mut operations: Vec<(String, String, Vec<&str>)> = Vec::new();
+    for permission in crate::cluster::access::every_permission() {
+        let operation = match permission.verb {
+            "create" => "CREATE",
+            "update" | "patch" => "UPDATE",
+            "delete" => "DELETE",
+            _ => continue,
+        };
+        let resource = match permission.subresource {
+            Some(sub) => format!("{}/{sub}", permission.resource),
+            None => permission.resource.to_owned(),
+        };
+        let group = permission.group.to_owned();
+        match operations
+            .iter_mut()
+            .find(|(g, r, _)| *g == group && *r == resource)
+        {
+            Some((_, _, ops)) => {
+                if !ops.contains(&operation) {
+                    ops.push(operation);
+                }
+            }
+            None => operations.push((group, resource, vec![operation])),
+        }
+    }
+    let mut allowed: Vec<String> = operations
+        .iter()
+        .map(|(group, resource, ops)| {
+            format!(
+                "(request.resource.group == {} && request.resource.resource == {} && variables.requestSubResource == '' && request.operation in {})",
+                lit(group),
+                lit(resource),
+                list(ops)
+            )
+        })
+        .collect();
+    // Access reviews: how the tool (and `kubectl auth can-i`) asks what it may do.
+    allowed.push(
+        "(request.operation == 'CREATE' && variables.requestSubResource == '' && ((request.resource.group == 'authorization.k8s.io' && request.resource.resource in ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']) || (request.resource.group == 'authentication.k8s.io' && request.resource.resource == 'selfsubjectreviews')))".to_owned(),
+    );
+    let protected = request.protected_namespaces();
+    let validations = vec![
+        validation(
+            format!("!(variables.requestNamespace in {})", list(&protected)),
+            &format!("may not write in {}", protected.join(", ")),
+        ),
+        validation(
+            allowed.join(" || "),
+            "may only make the writes kubectl-update makes (patch workloads, create and delete migration Jobs, delete stuck pods, its Leases, access reviews)",
+        ),
+    ];
+    policy(
+        name,
+        set,
+        json!([{"apiGroups": ["*"], "apiVersions": ["*"], "operations": ["*"], "resources": ["*/*"], "scope": "*"}]),
+        usernames,
+        // The request leaves out empty fields: cluster-scoped objects have no namespace.
+        vec![
+            variable(
+                "requestNamespace",
+                "has(request.namespace) ? request.namespace : ''".to_owned(),
+            ),
+            variable(
+                "requestSubResource",
+                "has(request.subResource) ? request.subResource : ''".to_owned(),
+            ),
+        ],
+        validations,
+    )
+}

@@ -1,0 +1,155 @@
+//! The migration policies: a copy must equal its template but for the image.
+
+use super::*;
+
+#[test]
+fn migration_copies_must_equal_their_template() {
+    // The simulator has no `paramKind`: the template stands in as the namespace object, which
+    // the policy reads instead of `params` here.
+    let (template, copy) = template_and_copy();
+    let mut request = request();
+    request.templates = Vec::new();
+    let mut storage = Storage::new(100);
+    let mut policy = objects(&request)
+        .into_iter()
+        .find(|it| {
+            it["metadata"]["name"]
+                .as_str()
+                .unwrap()
+                .starts_with("migration.")
+        })
+        .unwrap();
+    for variable in policy["spec"]["variables"].as_array_mut().unwrap() {
+        if variable["name"] == "tpl" {
+            variable["expression"] = json!("dyn(namespaceObject)");
+        }
+    }
+    let policy_name = policy["metadata"]["name"].clone();
+    storage
+        .create(
+            by_plural("validatingadmissionpolicies").unwrap(),
+            "",
+            policy,
+            false,
+        )
+        .unwrap();
+    storage.create(by_plural("validatingadmissionpolicybindings").unwrap(), "",
+        json!({"metadata": {"name": "b"}, "spec": {"policyName": policy_name, "validationActions": ["Deny"]}}), false).unwrap();
+    // The stand-in namespace object is the template.
+    let namespaces = by_plural("namespaces").unwrap();
+    let mut stand_in = template.clone();
+    stand_in["apiVersion"] = json!("v1");
+    stand_in["kind"] = json!("Namespace");
+    stand_in["metadata"]["name"] = json!("shop");
+    stand_in["metadata"]
+        .as_object_mut()
+        .unwrap()
+        .remove("namespace");
+    storage.create(namespaces, "", stand_in, false).unwrap();
+    let named = |mut it: Value| {
+        it["metadata"]["labels"][MIGRATION_OF] = json!("shop");
+        // The simulator labels every namespace with its name and gives it a finalizer.
+        it["metadata"]["labels"]["kubernetes.io/metadata.name"] = json!("shop");
+        it["spec"]["finalizers"] = json!(["kubernetes"]);
+        it["spec"]["template"]["metadata"]["labels"][MIGRATION_OF] = json!("shop");
+        it
+    };
+    let create = |copy: &Value| admitted(&storage, "jobs", "CREATE", Some(copy), None);
+    assert_eq!(create(&named(copy.clone())), Ok(()));
+    let denied: Vec<Mutation> = vec![
+        (
+            "serviceAccountName",
+            "may not change pod settings",
+            Box::new(|it| it["spec"]["template"]["spec"]["serviceAccountName"] = json!("admin")),
+        ),
+        (
+            "hostPath",
+            "may not change pod settings",
+            Box::new(|it| {
+                it["spec"]["template"]["spec"]["volumes"] =
+                    json!([{"name": "h", "hostPath": {"path": "/"}}])
+            }),
+        ),
+        (
+            "command",
+            "may change nothing of a container but its image",
+            Box::new(|it| {
+                it["spec"]["template"]["spec"]["containers"][0]["command"] = json!(["id"])
+            }),
+        ),
+        (
+            "image",
+            "may only deploy images of",
+            Box::new(|it| {
+                it["spec"]["template"]["spec"]["containers"][0]["image"] = json!("evil.io/x:1")
+            }),
+        ),
+        (
+            "classifier",
+            "the template's annotations (no classifier)",
+            Box::new(|it| it["metadata"]["annotations"][CLASSIFIER] = json!("stable")),
+        ),
+        (
+            "image annotation",
+            "the template's annotations (no classifier)",
+            Box::new(|it| it["metadata"]["annotations"][IMAGE] = json!("evil.io/x:1")),
+        ),
+        (
+            "labels",
+            "with the template's labels",
+            Box::new(|it| it["metadata"]["labels"]["team"] = json!("evil")),
+        ),
+        (
+            "owner",
+            "owner references, finalizers",
+            Box::new(|it| it["metadata"]["ownerReferences"] = json!([{"kind": "X"}])),
+        ),
+        (
+            "suspended",
+            "the template's Job spec",
+            Box::new(|it| it["spec"]["suspend"] = json!(true)),
+        ),
+        (
+            "deadline",
+            "the template's Job spec",
+            Box::new(|it| it["spec"]["activeDeadlineSeconds"] = json!(1)),
+        ),
+        (
+            "no TTL",
+            "the template's Job spec",
+            Box::new(|it| {
+                it["spec"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("ttlSecondsAfterFinished");
+            }),
+        ),
+        (
+            "pod annotations",
+            "the template's pod metadata",
+            Box::new(|it| it["spec"]["template"]["metadata"]["annotations"] = json!({"x": "y"})),
+        ),
+        (
+            "extra container",
+            "may not add, remove",
+            Box::new(|it| {
+                it["spec"]["template"]["spec"]["containers"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!({"name": "x", "image": "busybox:1"}))
+            }),
+        ),
+    ];
+    for (what, message, change) in denied {
+        let mut bad = named(copy.clone());
+        change(&mut bad);
+        let res = create(&bad);
+        assert!(
+            res.as_ref().is_err_and(|it| it.contains(message)),
+            "{what}: {res:?}"
+        );
+    }
+    let mut unlisted = named(copy.clone());
+    unlisted["metadata"]["labels"][MIGRATION_OF] = json!("other");
+    assert!(create(&unlisted).is_err(), "a copy of another template");
+}
