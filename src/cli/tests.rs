@@ -1,3 +1,6 @@
+//! Unit tests of the command line: flag parsing, defaults and the errors clap gives. Never runs a
+//! command.
+
 use clap::CommandFactory;
 
 use super::*;

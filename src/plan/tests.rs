@@ -1,3 +1,6 @@
+//! Unit tests of planning: which containers change, near misses, migrations and ordering. Pure,
+//! like the code under test.
+
 use serde_json::{Value, json};
 
 use super::*;

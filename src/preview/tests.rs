@@ -1,3 +1,6 @@
+//! Unit tests of the offline preview: reports and rewritten manifests from in-memory files. Never
+//! touches the disk or a cluster.
+
 use super::*;
 use crate::cli::{DryRun, OutputFormat};
 use crate::config::Source;

@@ -30,7 +30,7 @@ pub async fn rbac(args: &RbacArgs, cluster_args: &ClusterArgs) -> anyhow::Result
         }
     }
     if args.template {
-        namespaces = vec![rbac::PLACEHOLDER.to_owned()];
+        namespaces = vec![rbac::NAMESPACE_VARIABLE.to_owned()];
     }
     let protected = crate::rbac::policy::protected_namespaces(&args.protected_namespaces);
     refuse_protected(&namespaces, &protected)?;
@@ -218,7 +218,7 @@ fn templates(
         }
         let name = workload::name_of(&found.object).to_owned();
         let placed: Vec<String> = match &found.namespace {
-            _ if namespaces == [rbac::PLACEHOLDER] => namespaces.to_vec(),
+            _ if namespaces == [rbac::NAMESPACE_VARIABLE] => namespaces.to_vec(),
             Some(namespace) if anywhere || namespaces.contains(namespace) => {
                 vec![namespace.clone()]
             }

@@ -16,8 +16,8 @@ use serde_json::{Value, json};
 
 use crate::cluster::rules::{Names, Rule, rules};
 
-/// The namespace placeholder of the committed templates in rbac/ (fill it with envsubst).
-pub const PLACEHOLDER: &str = "${NAMESPACE}";
+/// The namespace of the committed templates in rbac/: an envsubst variable (fill it with envsubst).
+pub const NAMESPACE_VARIABLE: &str = "${NAMESPACE}";
 
 /// What to generate.
 #[derive(Debug, Clone)]

@@ -10,6 +10,7 @@ mod escapes;
 mod faults;
 mod generated;
 mod kubectl;
+mod layout;
 mod live;
 mod lock;
 mod offline;

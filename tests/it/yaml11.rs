@@ -9,7 +9,7 @@ use crate::witness;
 
 /// Every scalar the README's table lists, as the values of a ConfigMap (kubectl keeps their JSON
 /// types: no schema applies offline), plus keys that are not strings, a duplicate key and a merge.
-const TRICKY: &str = r#"# every case of the table in src/yaml11.rs
+const TRICKY: &str = r#"# every case of the table in src/manifest/yaml11.rs
 apiVersion: v1
 kind: ConfigMap
 metadata: {name: tricky, namespace: shop}

@@ -1,3 +1,6 @@
+//! Unit tests of plugin completion: which words are completed, with which candidates and
+//! directives. Offline: lookups are stubbed, never a cluster.
+
 use std::ffi::OsString;
 
 use crate::cli::complete::lookup::Lookup;

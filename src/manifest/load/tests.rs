@@ -1,3 +1,6 @@
+//! Unit tests of YAML loading: values, spans of `image:` scalars, aliases and documents loaded in
+//! parts. Reads strings only, never files.
+
 use super::*;
 
 #[test]

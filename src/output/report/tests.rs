@@ -1,3 +1,6 @@
+//! Unit tests of the outcome tables: what a row says after an update, a failure or a rollback,
+//! at several widths. Renders strings; never prints.
+
 use super::*;
 use crate::report::{ContainerReport, MigrationReport, WorkloadReport};
 

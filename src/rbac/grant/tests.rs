@@ -1,3 +1,6 @@
+//! Unit tests of `rbac` and its templates: which Jobs are migration templates, the resource names
+//! granted, and the protected namespaces refused. Never contacts a cluster.
+
 use serde_json::json;
 
 use super::*;
@@ -52,11 +55,11 @@ fn templates_are_the_jobs_listing_a_classifier_outside_protected_namespaces() {
         vec!["billing/reindex", "shop/manifest", "shop/schema"],
         "cluster-wide: anywhere but kube-system"
     );
-    let placeholder = vec![rbac::PLACEHOLDER.to_owned()];
+    let variable = vec![rbac::NAMESPACE_VARIABLE.to_owned()];
     assert_eq!(
         names(&templates(
             &found,
-            &placeholder,
+            &variable,
             true,
             &classifiers,
             &protected
@@ -67,7 +70,7 @@ fn templates_are_the_jobs_listing_a_classifier_outside_protected_namespaces() {
             "${NAMESPACE}/schema",
             "${NAMESPACE}/sneaky"
         ],
-        "the envsubst template: every template in the placeholder namespace"
+        "the envsubst template: every template in the variable namespace"
     );
 }
 

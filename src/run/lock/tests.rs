@@ -1,3 +1,6 @@
+//! Unit tests of the lock's pure parts: Lease names, holder names and expiry.
+//! Never contacts a cluster.
+
 use super::*;
 
 #[test]

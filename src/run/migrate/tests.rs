@@ -1,3 +1,6 @@
+//! Unit tests of the migration stage's pure parts: which Job found under a copy's name is
+//! reused or followed, and when a Job counts as failed. Never contacts a cluster.
+
 use k8s_openapi::api::batch::v1::Job;
 use serde_json::json;
 
