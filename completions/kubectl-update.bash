@@ -34,6 +34,9 @@ _kubectl__update() {
             kubectl__update,rollback)
                 cmd="kubectl__update__subcmd__rollback"
                 ;;
+            kubectl__update,status)
+                cmd="kubectl__update__subcmd__status"
+                ;;
             kubectl__update__subcmd__help,completion)
                 cmd="kubectl__update__subcmd__help__subcmd__completion"
                 ;;
@@ -52,6 +55,9 @@ _kubectl__update() {
             kubectl__update__subcmd__help,rollback)
                 cmd="kubectl__update__subcmd__help__subcmd__rollback"
                 ;;
+            kubectl__update__subcmd__help,status)
+                cmd="kubectl__update__subcmd__help__subcmd__status"
+                ;;
             *)
                 ;;
         esac
@@ -59,7 +65,7 @@ _kubectl__update() {
 
     case "${cmd}" in
         kubectl__update)
-            opts="-i -c -n -A -f -o -v -h -V --image --update-classifier --classifier --namespace --all-namespaces --filename --dry-run --timeout --fail-after --max-restarts --no-rollback --on-interrupt --lock-timeout --no-lock --output --write --kubeconfig --context --request-timeout --color --verbose --help --version completion man rbac kubeconfig rollback help"
+            opts="-i -c -n -A -f -o -v -h -V --image --update-classifier --classifier --namespace --all-namespaces --filename --dry-run --timeout --fail-after --max-restarts --no-rollback --on-interrupt --lock-timeout --no-lock --output --write --kubeconfig --context --request-timeout --color --verbose --help --version completion man rbac kubeconfig rollback status help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -187,7 +193,7 @@ _kubectl__update() {
             return 0
             ;;
         kubectl__subcmd__update__subcmd__help)
-            opts="completion man rbac kubeconfig rollback help"
+            opts="completion man rbac kubeconfig rollback status help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -271,6 +277,20 @@ _kubectl__update() {
             return 0
             ;;
         kubectl__subcmd__update__subcmd__help__subcmd__rollback)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__update__subcmd__help__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -491,6 +511,64 @@ _kubectl__update() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "text json yaml diff" -- "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__update__subcmd__status)
+            opts="-c -n -A -o -v -h --update-classifier --classifier --namespace --all-namespaces --output --kubeconfig --context --request-timeout --color --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --classifier)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --update-classifier)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --kubeconfig)

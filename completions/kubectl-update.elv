@@ -55,6 +55,7 @@ set edit:completion:arg-completer[kubectl-update] = {|@words|
             cand rbac 'Print the least-privilege RBAC for a CI token: a ServiceAccount, Role and RoleBinding per namespace, and the admission policies that let it change nothing but images (apply it with `kubectl apply -f -`)'
             cand kubeconfig 'Print a kubeconfig for a ServiceAccount with a freshly minted token, ready to store as a CI secret'
             cand rollback 'Restore the images recorded before the last update of a classifier''s workloads'
+            cand status 'Show each opted-in workload of the classifiers: its images, revision and rollout, the last change, the previous images recorded and who holds the lock (reads only)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'kubectl-update;completion'= {
@@ -144,12 +145,32 @@ set edit:completion:arg-completer[kubectl-update] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'kubectl-update;status'= {
+            cand -c 'Classifiers whose workloads to show (repeatable, or comma-separated)'
+            cand --classifier 'Classifiers whose workloads to show (repeatable, or comma-separated)'
+            cand --update-classifier 'Classifiers whose workloads to show (repeatable, or comma-separated)'
+            cand -n 'Namespaces to search (repeatable, or comma-separated); default: the context''s namespace'
+            cand --namespace 'Namespaces to search (repeatable, or comma-separated); default: the context''s namespace'
+            cand -o 'Output format: text (a table) or json'
+            cand --output 'Output format: text (a table) or json'
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)'
+            cand --context 'The kubeconfig context to use'
+            cand --request-timeout 'Time limit for each API request (e.g. 30s); 0 means no limit'
+            cand --color 'When to colour output; NO_COLOR in the environment means never under auto'
+            cand -A 'Search every namespace'
+            cand --all-namespaces 'Search every namespace'
+            cand -v 'Say more (repeat for more detail)'
+            cand --verbose 'Say more (repeat for more detail)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'kubectl-update;help'= {
             cand completion 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand man 'Print the man page (roff), e.g. `kubectl update man > kubectl-update.1`'
             cand rbac 'Print the least-privilege RBAC for a CI token: a ServiceAccount, Role and RoleBinding per namespace, and the admission policies that let it change nothing but images (apply it with `kubectl apply -f -`)'
             cand kubeconfig 'Print a kubeconfig for a ServiceAccount with a freshly minted token, ready to store as a CI secret'
             cand rollback 'Restore the images recorded before the last update of a classifier''s workloads'
+            cand status 'Show each opted-in workload of the classifiers: its images, revision and rollout, the last change, the previous images recorded and who holds the lock (reads only)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'kubectl-update;help;completion'= {
@@ -161,6 +182,8 @@ set edit:completion:arg-completer[kubectl-update] = {|@words|
         &'kubectl-update;help;kubeconfig'= {
         }
         &'kubectl-update;help;rollback'= {
+        }
+        &'kubectl-update;help;status'= {
         }
         &'kubectl-update;help;help'= {
         }

@@ -59,6 +59,7 @@ complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -f -a "man" 
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -f -a "rbac" -d 'Print the least-privilege RBAC for a CI token: a ServiceAccount, Role and RoleBinding per namespace, and the admission policies that let it change nothing but images (apply it with `kubectl apply -f -`)'
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -f -a "kubeconfig" -d 'Print a kubeconfig for a ServiceAccount with a freshly minted token, ready to store as a CI secret'
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -f -a "rollback" -d 'Restore the images recorded before the last update of a classifier\'s workloads'
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -f -a "status" -d 'Show each opted-in workload of the classifiers: its images, revision and rollout, the last change, the previous images recorded and who holds the lock (reads only)'
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand completion" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)' -r -F
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand completion" -l context -d 'The kubeconfig context to use' -r
@@ -132,9 +133,23 @@ never\t''"
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -s A -l all-namespaces -d 'Search every namespace'
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -s v -l verbose -d 'Say more (repeat for more detail)'
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion man rbac kubeconfig rollback help" -f -a "completion" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
-complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion man rbac kubeconfig rollback help" -f -a "man" -d 'Print the man page (roff), e.g. `kubectl update man > kubectl-update.1`'
-complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion man rbac kubeconfig rollback help" -f -a "rbac" -d 'Print the least-privilege RBAC for a CI token: a ServiceAccount, Role and RoleBinding per namespace, and the admission policies that let it change nothing but images (apply it with `kubectl apply -f -`)'
-complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion man rbac kubeconfig rollback help" -f -a "kubeconfig" -d 'Print a kubeconfig for a ServiceAccount with a freshly minted token, ready to store as a CI secret'
-complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion man rbac kubeconfig rollback help" -f -a "rollback" -d 'Restore the images recorded before the last update of a classifier\'s workloads'
-complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion man rbac kubeconfig rollback help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand status" -s c -l classifier -l update-classifier -d 'Classifiers whose workloads to show (repeatable, or comma-separated)' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand status" -s n -l namespace -d 'Namespaces to search (repeatable, or comma-separated); default: the context\'s namespace' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand status" -s o -l output -d 'Output format: text (a table) or json' -r -f -a "text\t''
+json\t''"
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand status" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)' -r -F
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand status" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand status" -l request-timeout -d 'Time limit for each API request (e.g. 30s); 0 means no limit' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand status" -l color -d 'When to colour output; NO_COLOR in the environment means never under auto' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand status" -s A -l all-namespaces -d 'Search every namespace'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand status" -s v -l verbose -d 'Say more (repeat for more detail)'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand status" -s h -l help -d 'Print help'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion man rbac kubeconfig rollback status help" -f -a "completion" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion man rbac kubeconfig rollback status help" -f -a "man" -d 'Print the man page (roff), e.g. `kubectl update man > kubectl-update.1`'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion man rbac kubeconfig rollback status help" -f -a "rbac" -d 'Print the least-privilege RBAC for a CI token: a ServiceAccount, Role and RoleBinding per namespace, and the admission policies that let it change nothing but images (apply it with `kubectl apply -f -`)'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion man rbac kubeconfig rollback status help" -f -a "kubeconfig" -d 'Print a kubeconfig for a ServiceAccount with a freshly minted token, ready to store as a CI secret'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion man rbac kubeconfig rollback status help" -f -a "rollback" -d 'Restore the images recorded before the last update of a classifier\'s workloads'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion man rbac kubeconfig rollback status help" -f -a "status" -d 'Show each opted-in workload of the classifiers: its images, revision and rollout, the last change, the previous images recorded and who holds the lock (reads only)'
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand help; and not __fish_seen_subcommand_from completion man rbac kubeconfig rollback status help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

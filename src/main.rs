@@ -74,6 +74,12 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             let sink = output::sink::new(cli.global.verbose);
             return runtime()?.block_on(run::restore::rollback_command(args, &cluster_args, &sink));
         }
+        Some(Command::Status(args)) => {
+            let cluster_args = config::cluster_args(&cli.global);
+            let report = runtime()?.block_on(run::status::status(args, &cluster_args))?;
+            output::status::status(&report, args.output)?;
+            return Ok(Exit::Success);
+        }
         Some(Command::Rbac(args)) => {
             let cluster_args = config::cluster_args(&cli.global);
             let objects = runtime()?.block_on(rbac::grant::rbac(args, &cluster_args))?;

@@ -210,6 +210,50 @@ pub enum Command {
     Kubeconfig(KubeconfigArgs),
     /// Restore the images recorded before the last update of a classifier's workloads
     Rollback(RollbackArgs),
+    /// Show each opted-in workload of the classifiers: its images, revision and rollout, the last
+    /// change, the previous images recorded and who holds the lock (reads only)
+    Status(StatusArgs),
+}
+
+/// `kubectl update status`: what the classifiers' workloads run now. Reads only.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Classifiers whose workloads to show (repeatable, or comma-separated)
+    #[arg(
+        short,
+        long = "classifier",
+        visible_alias = "update-classifier",
+        value_name = "NAME",
+        env = "KUBECTL_UPDATE_CLASSIFIER",
+        value_delimiter = ',',
+        required = true
+    )]
+    pub classifiers: Vec<Classifier>,
+
+    /// Namespaces to search (repeatable, or comma-separated); default: the context's namespace
+    #[arg(
+        short,
+        long = "namespace",
+        value_name = "NS",
+        value_delimiter = ',',
+        conflicts_with = "all_namespaces"
+    )]
+    pub namespaces: Vec<String>,
+
+    /// Search every namespace
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+
+    /// Output format: text (a table) or json
+    #[arg(short, long, value_enum, value_name = "FORMAT", default_value_t = ReadFormat::Text)]
+    pub output: ReadFormat,
+}
+
+/// The output formats of a command that only reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReadFormat {
+    Text,
+    Json,
 }
 
 /// `kubectl update rollback`: undo the last update of a classifier's workloads.

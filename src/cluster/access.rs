@@ -41,7 +41,8 @@ pub enum Step {
     /// Explaining a failed rollout: the failing pod's Warning Events and its last log lines.
     Diagnose,
     /// The per-namespace, per-classifier lock: a coordination.k8s.io Lease, created, read, renewed
-    /// (or taken over) and deleted.
+    /// (or taken over) and deleted. `kubectl update status` reads it (get) to show the holder, and
+    /// lists the workloads with the `Discover` rows: it needs no rule of its own.
     Lock,
 }
 

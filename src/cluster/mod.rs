@@ -38,6 +38,8 @@ pub struct Cluster {
     /// The context's namespace (`default` when it names none).
     pub default_namespace: String,
     pub server: String,
+    /// The kubeconfig context in use (`--context`, else its current context); `None` in-cluster.
+    pub context: Option<String>,
     /// `(namespace, resource)` pairs where the preflight found that the token may watch only
     /// named objects (a Role narrowed with `resourceNames`): rollouts there watch each workload by
     /// name instead of sharing one watch per kind and namespace.
@@ -110,6 +112,11 @@ pub async fn connect(args: &ClusterArgs) -> anyhow::Result<Cluster> {
             }
         },
     };
+    let context = args.context.clone().or_else(|| {
+        kubeconfig
+            .as_ref()
+            .and_then(|it| it.current_context.clone())
+    });
     let mut config = match kubeconfig {
         Some(kubeconfig) => {
             if let Some(context) = &args.context
@@ -166,6 +173,7 @@ pub async fn connect(args: &ClusterArgs) -> anyhow::Result<Cluster> {
         client,
         default_namespace,
         server,
+        context,
         named_watches: Arc::default(),
     })
 }

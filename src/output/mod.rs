@@ -11,6 +11,7 @@ pub mod preview;
 pub mod progress;
 pub mod report;
 pub mod sink;
+pub mod status;
 pub mod table;
 
 use std::io::{self, Write};

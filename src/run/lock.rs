@@ -100,7 +100,7 @@ fn now() -> MicroTime {
 }
 
 /// When a Lease stops being valid, in seconds since the epoch (`None`: free).
-fn valid_until(lease: &Lease) -> Option<f64> {
+pub(crate) fn valid_until(lease: &Lease) -> Option<f64> {
     let spec = lease.spec.as_ref()?;
     let holder = spec.holder_identity.as_deref().unwrap_or_default();
     if holder.is_empty() {
@@ -118,7 +118,7 @@ fn valid_until(lease: &Lease) -> Option<f64> {
     Some(renewed + duration)
 }
 
-fn now_seconds() -> f64 {
+pub(crate) fn now_seconds() -> f64 {
     Timestamp::now().as_millisecond() as f64 / 1000.0
 }
 

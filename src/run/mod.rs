@@ -15,3 +15,4 @@ pub mod rollback;
 pub mod rollout;
 pub mod signals;
 pub mod sink;
+pub mod status;

@@ -17,7 +17,7 @@ fn leases(cluster: &Cluster) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-fn hold(cluster: &Cluster, holder: &str, renewed: &str, seconds: u32) {
+pub fn hold(cluster: &Cluster, holder: &str, renewed: &str, seconds: u32) {
     let path = cluster.path("lease.yaml");
     std::fs::write(
         &path,
@@ -38,7 +38,7 @@ spec:
     assert_eq!(res.code, 0, "{}", res.render());
 }
 
-fn micro_now() -> String {
+pub fn micro_now() -> String {
     // A MicroTime has six fractional digits.
     let output = std::process::Command::new("date")
         .args(["-u", "+%Y-%m-%dT%H:%M:%S.000000Z"])

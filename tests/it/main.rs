@@ -19,6 +19,7 @@ mod privilege;
 mod public_shapes;
 mod schema;
 mod signals;
+mod status;
 mod support;
 mod witness;
 mod write;

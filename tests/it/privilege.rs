@@ -10,7 +10,7 @@ use crate::cluster::{Cluster, report};
 
 /// Grants the generated RBAC in shop and billing and returns a CI kubeconfig made by
 /// `kubectl update kubeconfig`.
-fn ci_token(cluster: &Cluster, extra: &[&str]) -> PathBuf {
+pub fn ci_token(cluster: &Cluster, extra: &[&str]) -> PathBuf {
     let mut args = vec!["rbac", "-n", "shop,billing"];
     args.extend_from_slice(extra);
     let rbac = cluster.update(&args);

@@ -8,6 +8,8 @@ mod prepare;
 mod record;
 mod watch;
 
+pub(crate) use prepare::namespace_typos;
+
 use std::sync::Arc;
 use std::time::Instant;
 

@@ -198,7 +198,7 @@ async fn discover_and_plan(
 
 /// For a `-n` namespace that does not exist, the closest one that does ("did you mean `shop`?").
 /// Best effort: a token that may not list namespaces (the usual CI token) gets no suggestion.
-async fn namespace_typos(cluster: &Cluster, listed: &[String]) -> Vec<String> {
+pub(crate) async fn namespace_typos(cluster: &Cluster, listed: &[String]) -> Vec<String> {
     use k8s_openapi::api::core::v1::Namespace;
     let api: kube::Api<Namespace> = kube::Api::all(cluster.client.clone());
     let params = kube::api::ListParams::default();
