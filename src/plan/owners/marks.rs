@@ -1,7 +1,8 @@
 //! What a workload says about its other owners, as `WorkloadFacts` keeps it: the few labels and
 //! annotations that name a GitOps tool or a Helm release, and, from `metadata.managedFields`, only
-//! the managers that own a container's `image` field. The decoders here read list pages and whole
-//! objects alike and skip everything else while parsing; `managedFields` is never held whole.
+//! the managers that may own a container's `image` field (`may_own`). The decoders here read list
+//! pages and whole objects alike and skip everything else while parsing; `managedFields` is never
+//! held whole.
 //! Pure: never does I/O.
 
 use std::borrow::Cow;
@@ -10,6 +11,7 @@ use serde::Deserialize;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
+use crate::plan::patch::FIELD_MANAGER;
 use crate::plan::workload::ContainerList;
 
 /// Labels that name an owner.
@@ -42,6 +44,16 @@ pub fn is_owner_annotation(key: &str) -> bool {
 
 /// Key-value pairs kept from a label or annotation map.
 pub type Pairs = Box<[(Box<str>, Box<str>)]>;
+
+/// Whether a field manager can be another owner (`owners::owners` decides): a server-side apply
+/// manager, or a GitOps tool or Helm by name, never kubectl-update itself. Other `Update` writers
+/// (`kubectl-client-side-apply`, `kubectl-edit`, controllers' status) are not kept at all.
+pub fn may_own(manager: &str, apply: bool) -> bool {
+    manager != FIELD_MANAGER
+        && (apply
+            || manager.starts_with("argocd")
+            || matches!(manager, "kustomize-controller" | "helm-controller" | "helm"))
+}
 
 /// A field manager that owns the image field of some containers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,11 +197,16 @@ impl<'de> Deserialize<'de> for ImageManagers {
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ImageManagers, A::Error> {
                 let mut res = Vec::new();
                 while let Some(entry) = seq.next_element::<Entry>()? {
+                    let manager = entry.manager.unwrap_or_default();
+                    let apply = entry.operation.as_deref() == Some("Apply");
+                    if !may_own(&manager, apply) {
+                        continue;
+                    }
                     let containers = entry.fields.map(Root::image_owners).unwrap_or_default();
                     if !containers.is_empty() {
                         res.push(ImageManager {
-                            manager: entry.manager.unwrap_or_default().into_boxed_str(),
-                            apply: entry.operation.as_deref() == Some("Apply"),
+                            manager: manager.into_boxed_str(),
+                            apply,
                             containers: containers.into_boxed_slice(),
                         });
                     }
@@ -347,7 +364,9 @@ mod tests {
                         "f:containers": {"k:{\"name\":\"app\"}": {".": {}, "f:image": {}},
                                          "k:{\"name\":\"proxy\"}": {"f:args": {}}},
                         "f:initContainers": {"k:{\"name\":\"wait\"}": {"f:image": {}}}}}}}},
-                {"manager": "flux", "operation": "Update", "fieldsV1": {"f:spec": {
+                {"manager": "kubectl-edit", "operation": "Update", "fieldsV1": {"f:spec": {
+                    "f:template": {"f:spec": {"f:containers": {"k:{\"name\":\"app\"}": {"f:image": {}}}}}}}},
+                {"manager": "helm", "operation": "Update", "fieldsV1": {"f:spec": {
                     "f:jobTemplate": {"f:spec": {"f:template": {"f:spec": {
                         "f:containers": {"k:{\"name\":\"job\"}": {"f:image": {}}}}}}}}}}]}});
         let marks = Marks::of_object(&object);
@@ -368,7 +387,7 @@ mod tests {
                     .into_boxed_slice(),
                 },
                 ImageManager {
-                    manager: "flux".into(),
+                    manager: "helm".into(),
                     apply: false,
                     containers: vec![(ContainerList::Containers, "job".into())].into_boxed_slice(),
                 }

@@ -13,7 +13,6 @@ mod tests;
 use crate::error::{Exit, Failure};
 use crate::plan::Plan;
 use crate::plan::facts::WorkloadFacts;
-use crate::plan::patch::FIELD_MANAGER;
 use crate::plan::workload::{ContainerList, ObjectId};
 
 pub use marks::Marks;
@@ -125,7 +124,7 @@ pub fn owners(facts: &WorkloadFacts, changed: &[(ContainerList, &str)], to: &str
             .filter(|(list, it)| changed.contains(&(*list, &**it)))
             .map(|(_, it)| &**it)
             .collect();
-        if name == FIELD_MANAGER || containers.is_empty() {
+        if !marks::may_own(name, manager.apply) || containers.is_empty() {
             continue;
         }
         let tool = match name {
