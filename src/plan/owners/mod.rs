@@ -112,7 +112,7 @@ pub fn owners(facts: &WorkloadFacts, changed: &[(ContainerList, &str)], to: &str
             owner: format!("Helm release {namespace}/{release}"),
             evidence: "label app.kubernetes.io/managed-by=Helm, annotation meta.helm.sh/release-name".to_owned(),
             advice: format!(
-                "the next `helm upgrade` puts the chart's image back; upgrade the release with the new image instead: `helm upgrade {release} CHART -n {namespace} --reuse-values --set IMAGE_VALUE={to}`"
+                "the next `helm upgrade` puts the chart's image back; upgrade the release with the new image: `helm upgrade {release} CHART -n {namespace} --reuse-values --set IMAGE_VALUE={to}`"
             ),
         });
     }
