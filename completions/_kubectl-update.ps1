@@ -45,6 +45,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-update' -ScriptBlock {
             [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Search every namespace')
             [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Search every namespace')
             [CompletionResult]::new('--no-rollback', '--no-rollback', [CompletionResultType]::ParameterName, 'On a failed rollout, leave the workloads as they are instead of rolling back')
+            [CompletionResult]::new('--refuse-managed', '--refuse-managed', [CompletionResultType]::ParameterName, 'Exit 1 before any change when a workload to update is managed by another owner (Argo CD, Flux, Helm, or another server-side apply manager of its image) that would revert the image; without it, such workloads are only warned about')
             [CompletionResult]::new('--no-lock', '--no-lock', [CompletionResultType]::ParameterName, 'Do not take the per-namespace lock (a Lease) that keeps concurrent runs for the same classifier apart')
             [CompletionResult]::new('--write', '--write', [CompletionResultType]::ParameterName, 'With -f: edit the manifest files in place, changing only the image values (comments, quoting and layout stay); prints a unified diff, or with -o json the report')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (repeat for more detail)')

@@ -42,6 +42,7 @@ set edit:completion:arg-completer[kubectl-update] = {|@words|
             cand -A 'Search every namespace'
             cand --all-namespaces 'Search every namespace'
             cand --no-rollback 'On a failed rollout, leave the workloads as they are instead of rolling back'
+            cand --refuse-managed 'Exit 1 before any change when a workload to update is managed by another owner (Argo CD, Flux, Helm, or another server-side apply manager of its image) that would revert the image; without it, such workloads are only warned about'
             cand --no-lock 'Do not take the per-namespace lock (a Lease) that keeps concurrent runs for the same classifier apart'
             cand --write 'With -f: edit the manifest files in place, changing only the image values (comments, quoting and layout stay); prints a unified diff, or with -o json the report'
             cand -v 'Say more (repeat for more detail)'

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_update_global_optspecs
-    string join \n i/image= c/classifier= n/namespace= A/all-namespaces f/filename= dry-run= timeout= fail-after= max-restarts= no-rollback on-interrupt= lock-timeout= no-lock o/output= write kubeconfig= context= request-timeout= color= v/verbose h/help V/version
+    string join \n i/image= c/classifier= n/namespace= A/all-namespaces f/filename= dry-run= timeout= fail-after= max-restarts= no-rollback refuse-managed on-interrupt= lock-timeout= no-lock o/output= write kubeconfig= context= request-timeout= color= v/verbose h/help V/version
 end
 
 function __fish_kubectl_update_needs_command
@@ -49,6 +49,7 @@ always\t''
 never\t''"
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -s A -l all-namespaces -d 'Search every namespace'
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l no-rollback -d 'On a failed rollout, leave the workloads as they are instead of rolling back'
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l refuse-managed -d 'Exit 1 before any change when a workload to update is managed by another owner (Argo CD, Flux, Helm, or another server-side apply manager of its image) that would revert the image; without it, such workloads are only warned about'
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l no-lock -d 'Do not take the per-namespace lock (a Lease) that keeps concurrent runs for the same classifier apart'
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l write -d 'With -f: edit the manifest files in place, changing only the image values (comments, quoting and layout stay); prints a unified diff, or with -o json the report'
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -s v -l verbose -d 'Say more (repeat for more detail)'

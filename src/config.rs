@@ -27,6 +27,8 @@ pub struct Config {
     pub write: bool,
     pub limits: Limits,
     pub rollback: bool,
+    /// `--refuse-managed`: another owner of a workload's image is an error, not a warning.
+    pub refuse_managed: bool,
     pub verbose: u8,
     pub on_interrupt: OnInterrupt,
     /// `None` with `--no-lock`; else how long to wait for another holder.
@@ -154,6 +156,7 @@ pub fn resolve(cli: &Cli) -> Result<Config, clap::Error> {
             max_restarts: args.max_restarts,
         },
         rollback: !args.no_rollback,
+        refuse_managed: args.refuse_managed,
         verbose: cli.global.verbose,
         on_interrupt: args.on_interrupt,
         lock_timeout: (!args.no_lock).then_some(args.lock_timeout),

@@ -64,6 +64,7 @@ fn config(namespaces: Namespaces) -> Config {
             max_restarts: 2,
         },
         rollback: true,
+        refuse_managed: false,
         verbose: 0,
         on_interrupt: OnInterrupt::Keep,
         lock_timeout: None,

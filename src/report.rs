@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::cli::DryRun;
+use crate::plan::owners::Owner;
 use crate::plan::workload::ContainerList;
 use crate::plan::{ContainerChange, Plan};
 
@@ -51,6 +52,34 @@ pub struct WorkloadReport {
     /// Why a failed rollout failed, from one failing pod: its Warning Events and last log lines.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diagnosis: Option<Diagnosis>,
+    /// Other owners that would put the old image back (the drift guard); absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub owners: Vec<OwnerReport>,
+}
+
+/// Another owner of a workload's image fields (`plan::owners`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OwnerReport {
+    /// `argocd`, `flux`, `helm` or `field-manager`.
+    pub kind: String,
+    /// Who, in words (`Helm release shop/web`).
+    pub owner: String,
+    /// The labels, annotations or managedFields entry it was found by.
+    pub evidence: String,
+    /// What to do instead.
+    pub advice: String,
+}
+
+impl OwnerReport {
+    pub fn of(owner: &Owner) -> OwnerReport {
+        OwnerReport {
+            kind: owner.tool.as_str().to_owned(),
+            owner: owner.owner.clone(),
+            evidence: owner.evidence.clone(),
+            advice: owner.advice.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -124,6 +153,7 @@ impl Report {
                     reason: None,
                     containers: workload.changes.iter().map(container_report).collect(),
                     diagnosis: None,
+                    owners: workload.owners.iter().map(OwnerReport::of).collect(),
                 })
                 .collect(),
             migrations: plan

@@ -17,7 +17,8 @@ use crate::plan::image::TargetImage;
 const EXIT_CODES: &str = "\
 Exit codes:
   0    success (updated, unchanged, or planned)
-  1    error before any change: bad input, nothing matched, cluster unreachable, unauthorized, forbidden
+  1    error before any change: bad input, nothing matched, cluster unreachable, unauthorized, forbidden,
+       a workload managed by another owner (--refuse-managed)
   2    usage: unknown flag, missing or malformed flag value (image, classifier, duration)
   3    a migration failed; no workload was changed
   4    a rollout failed; changed workloads were rolled back unless --no-rollback
@@ -140,6 +141,12 @@ pub struct UpdateArgs {
     /// On a failed rollout, leave the workloads as they are instead of rolling back
     #[arg(long)]
     pub no_rollback: bool,
+
+    /// Exit 1 before any change when a workload to update is managed by another owner (Argo CD,
+    /// Flux, Helm, or another server-side apply manager of its image) that would revert the image;
+    /// without it, such workloads are only warned about
+    #[arg(long)]
+    pub refuse_managed: bool,
 
     /// What an interrupt (SIGINT, SIGTERM) during migrations does to the running migration copies:
     /// `keep` lets them finish (a re-run reuses a completed copy), `delete` stops them and removes

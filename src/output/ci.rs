@@ -1,7 +1,7 @@
 //! CI services' log conventions, detected from the environment: on GitHub Actions
 //! (`GITHUB_ACTIONS=true`) migration logs go in `::group::` blocks, failures become `::error::`
-//! annotations and a markdown summary of the report is appended to `$GITHUB_STEP_SUMMARY`; on
-//! GitLab CI (`GITLAB_CI=true`) migration logs go in collapsible sections. Formatting is pure;
+//! annotations (a workload's other owners `::warning::` ones) and a markdown summary of the report
+//! is appended to `$GITHUB_STEP_SUMMARY`; on GitLab CI (`GITLAB_CI=true`) migration logs go in collapsible sections. Formatting is pure;
 //! `output` and `progress` decide when to print.
 
 use std::io::Write;
@@ -56,6 +56,18 @@ impl Service {
                 section_name(key)
             )),
             Service::Plain => None,
+        }
+    }
+
+    /// A warning annotation (GitHub shows it on the run's summary page), besides the usual message.
+    pub fn warning_annotation(self, title: &str, message: &str) -> Option<String> {
+        match self {
+            Service::GitHub => Some(format!(
+                "::warning title={}::{}",
+                escape_property(title),
+                escape_data(message)
+            )),
+            Service::GitLab | Service::Plain => None,
         }
     }
 
@@ -281,6 +293,7 @@ mod tests {
                     to: "busybox:1.37".to_owned(),
                 }],
                 diagnosis: None,
+                owners: Vec::new(),
             }],
             migrations: Vec::new(),
             near_misses: Vec::new(),

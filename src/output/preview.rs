@@ -49,6 +49,7 @@ pub fn preview(
     for warning in &preview.warnings {
         message(&format!("warning: {warning}"))?;
     }
+    crate::output::owners::warn(&preview.plan)?;
     if written {
         let n_files = rewrites.len();
         let n_changed = preview.plan.changed_workloads().count();

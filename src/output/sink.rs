@@ -16,6 +16,9 @@ pub fn new(verbose: u8) -> Arc<dyn Sink> {
 impl Sink for Progress {
     fn event(&self, event: Event<'_>) {
         match event {
+            Event::Managed { plan } => {
+                let _ = output::owners::warn(plan);
+            }
             Event::Connected { server, identity } => {
                 self.say(&format!("Connected to {server} as {identity}"));
             }

@@ -1,6 +1,6 @@
 //! A workload's facts: the compact, typed view of an object that planning, rollback and the
 //! completions read — its kind, namespace, name and uid, the tool's own annotations, its pod
-//! selector and each container's name and image. Discovery decodes list pages straight into it
+//! selector, each container's name and image, and the marks of other owners. Discovery decodes list pages straight into it
 //! (`discover::slim`); offline previews and `plan::plan` extract it from whole objects
 //! (`WorkloadFacts::of_object`). Pure: never does I/O, and never holds anything else of the object.
 
@@ -8,6 +8,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use kube::core::Selector;
 use serde_json::Value;
 
+use crate::plan::owners::Marks;
 use crate::plan::workload::{self, Container, Kind, ObjectId};
 
 /// The annotation prefixes the tool reads: its own (`kubectl-update.io/`) and those of the older
@@ -39,6 +40,9 @@ pub struct WorkloadFacts {
     /// A Job the tool made as a migration's copy (labelled `kubectl-update.io/migration-of`):
     /// never a template, never a near miss.
     pub migration_copy: bool,
+    /// The marks of other owners (`owners::Marks`): a few labels and annotations, and the
+    /// managers of image fields.
+    pub marks: Marks,
 }
 
 impl WorkloadFacts {
@@ -74,6 +78,7 @@ impl WorkloadFacts {
                 .map(|it| it.to_string().into_boxed_str()),
             containers: workload::containers(object, kind).into_boxed_slice(),
             migration_copy: kind.is_migration_template() && workload::is_migration_copy(object),
+            marks: Marks::of_object(object),
         }
     }
 

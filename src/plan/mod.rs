@@ -10,6 +10,7 @@ pub mod annotations;
 pub mod facts;
 pub mod image;
 pub mod migration;
+pub mod owners;
 pub mod patch;
 pub mod workload;
 
@@ -60,6 +61,8 @@ pub struct WorkloadPlan {
     pub origin: usize,
     /// Only the containers whose image changes.
     pub changes: Vec<ContainerChange>,
+    /// Other owners that would revert the changed images (`owners`); empty when nothing changes.
+    pub owners: Vec<owners::Owner>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -198,11 +201,20 @@ pub fn plan_facts<'a>(
                     let changes = changes
                         .into_iter()
                         .filter(|change| !same_image(&change.from, &change.to))
+                        .collect::<Vec<_>>();
+                    let changed: Vec<(ContainerList, &str)> = changes
+                        .iter()
+                        .map(|it| (it.list, it.container.as_str()))
                         .collect();
+                    let owners = match changes.first() {
+                        Some(first) => owners::owners(facts, &changed, &first.to),
+                        None => Vec::new(),
+                    };
                     res.workloads.push(WorkloadPlan {
                         id,
                         origin,
                         changes,
+                        owners,
                     });
                 }
             }

@@ -164,6 +164,7 @@ mod tests {
                 from: "acme/app:1".into(),
                 to: "acme/app:2".into(),
             }],
+            owners: Vec::new(),
         };
         let patch = update(&workload, "2026-11-26T12:00:00Z");
         assert_eq!(

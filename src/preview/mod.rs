@@ -74,6 +74,11 @@ pub fn preview(
         .collect();
     let plan = plan::plan(&config.request, &candidates)
         .map_err(|err| Failure::new(Exit::Failed, err.to_string()))?;
+    if config.refuse_managed
+        && let Some(refusal) = plan::owners::refusal(&plan)
+    {
+        return Err(refusal.into());
+    }
     let mut updated = documents;
     let mut edits = Vec::new();
     // Edits in input order (the plan lists workloads sorted by name).

@@ -23,6 +23,7 @@ fn config(images: &[&str], classifier: &str, namespaces: Namespaces) -> Config {
             max_restarts: 2,
         },
         rollback: true,
+        refuse_managed: false,
         verbose: 0,
         on_interrupt: crate::cli::OnInterrupt::Keep,
         lock_timeout: None,

@@ -164,6 +164,7 @@ fn planned_report(args: &RollbackArgs, patched: &[Patched], identity: String) ->
                     })
                     .collect(),
                 diagnosis: None,
+                owners: Vec::new(),
             })
             .collect(),
         migrations: Vec::new(),

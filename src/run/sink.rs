@@ -31,6 +31,9 @@ pub enum Item {
 /// Something that happened during a run.
 #[derive(Debug, Clone, Copy)]
 pub enum Event<'a> {
+    /// Workloads of the plan have another owner that would revert their image (the drift guard):
+    /// a warning before any change.
+    Managed { plan: &'a Plan },
     /// Connected to `server` as `identity` (told with `-v`).
     Connected { server: &'a str, identity: &'a str },
     /// Another run holds the lock: this one waits up to `timeout`.

@@ -14,6 +14,7 @@ mod layout;
 mod live;
 mod lock;
 mod offline;
+mod owners;
 mod plugin;
 mod privilege;
 mod public_shapes;

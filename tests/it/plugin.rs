@@ -231,6 +231,8 @@ fn every_flag_through_kubectl() {
         "examples/",
         "--output",
         "yaml",
+        // The examples have no other owner: nothing to refuse.
+        "--refuse-managed",
     ];
     let res = plugin.kubectl(&plugin.path("none"), offline);
     assert_eq!(res.code, 0, "{}", res.render());

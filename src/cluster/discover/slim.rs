@@ -1,9 +1,8 @@
 //! Decoding list pages into only what planning reads: a workload's name, namespace, uid, the
-//! tool's own annotations, its pod selector and each container's name and image. Everything else
+//! tool's own annotations, its pod selector, each container's name and image, and the marks of
+//! other owners (a few labels and annotations, the managers of image fields: `owners::marks`). Everything else
 //! in the response is skipped while parsing, never held. Job templates are kept whole: a migration
 //! copies them. Pure; never does IO.
-
-use std::borrow::Cow;
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -12,6 +11,7 @@ use serde_json::value::RawValue;
 
 use super::{Found, Whole};
 use crate::plan::facts::{WorkloadFacts, is_tool_annotation};
+use crate::plan::owners::{Marks, marks};
 use crate::plan::workload::{Container, ContainerList, Kind};
 
 /// The continue token of a list page (`None` on the last page), without decoding the items.
@@ -99,7 +99,15 @@ struct Meta {
     namespace: Option<String>,
     uid: Option<String>,
     #[serde(default)]
-    annotations: ToolAnnotations,
+    annotations: Annotations,
+    #[serde(default, deserialize_with = "marks::owner_labels")]
+    labels: marks::Pairs,
+    #[serde(
+        default,
+        rename = "managedFields",
+        deserialize_with = "marks::image_managers"
+    )]
+    managed_fields: Box<[marks::ImageManager]>,
 }
 
 #[derive(Deserialize, Default)]
@@ -141,60 +149,24 @@ struct NamedImage {
     image: Option<String>,
 }
 
-/// Only the tool's own annotations (`facts::is_tool_annotation`); the others are read past.
+/// The tool's own annotations (`facts::is_tool_annotation`) and those naming another owner
+/// (`marks::is_owner_annotation`); the others are read past.
 #[derive(Default)]
-struct ToolAnnotations(Vec<(Box<str>, Box<str>)>);
-
-impl<'de> Deserialize<'de> for ToolAnnotations {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visit;
-        impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = ToolAnnotations;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a map of annotations")
-            }
-            fn visit_unit<E>(self) -> Result<ToolAnnotations, E> {
-                Ok(ToolAnnotations::default())
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ToolAnnotations, A::Error> {
-                let mut res = Vec::new();
-                while let Some(Key(key)) = map.next_key()? {
-                    if is_tool_annotation(&key) {
-                        let value: String = map.next_value()?;
-                        res.push((Box::from(&*key), value.into_boxed_str()));
-                    } else {
-                        map.next_value::<IgnoredAny>()?;
-                    }
-                }
-                Ok(ToolAnnotations(res))
-            }
-        }
-        deserializer.deserialize_any(Visit)
-    }
+struct Annotations {
+    tool: Vec<(Box<str>, Box<str>)>,
+    owner: Vec<(Box<str>, Box<str>)>,
 }
 
-/// A map key, borrowed from the page unless it has escapes.
-struct Key<'de>(Cow<'de, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
+impl<'de> Deserialize<'de> for Annotations {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visit;
-        impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a string")
+        let [tool, owner] = marks::sorted_entries::<D, 2>(deserializer, |key| {
+            if is_tool_annotation(key) {
+                Some(0)
+            } else {
+                marks::is_owner_annotation(key).then_some(1)
             }
-            fn visit_borrowed_str<E>(self, value: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(value)))
-            }
-            fn visit_str<E>(self, value: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(value.to_owned())))
-            }
-        }
-        deserializer.deserialize_str(Visit)
+        })?;
+        Ok(Annotations { tool, owner })
     }
 }
 
@@ -232,11 +204,16 @@ impl Workload<'_> {
             namespace: namespace.into(),
             name: self.metadata.name.unwrap_or_default().into_boxed_str(),
             uid: self.metadata.uid.map(String::into_boxed_str),
-            annotations: self.metadata.annotations.0.into_boxed_slice(),
+            annotations: self.metadata.annotations.tool.into_boxed_slice(),
             selector: self.spec.selector.map(|it| Box::from(it.get())),
             containers: containers.into_boxed_slice(),
             // Jobs are kept whole (`of_object`); the kinds decoded here are never copies.
             migration_copy: false,
+            marks: Marks {
+                labels: self.metadata.labels,
+                annotations: self.metadata.annotations.owner.into_boxed_slice(),
+                image_managers: self.metadata.managed_fields,
+            },
         }
     }
 }
@@ -337,6 +314,32 @@ mod tests {
         assert_eq!(
             found[0].facts,
             WorkloadFacts::of_object(object, Kind::Job, "shop")
+        );
+    }
+
+    #[test]
+    fn owner_marks_decode_as_from_whole_objects() {
+        let object = json!({"metadata": {"name": "web", "namespace": "shop",
+            "labels": {"app.kubernetes.io/managed-by": "Helm", "app": "web"},
+            "annotations": {"meta.helm.sh/release-name": "web", "kubectl-update.io/classifier": "stable"},
+            "managedFields": [{"manager": "argocd-controller", "operation": "Apply", "fieldsV1": {
+                "f:metadata": {"f:labels": {}}, "f:spec": {"f:replicas": {}, "f:template": {"f:spec": {
+                    "f:containers": {"k:{\"name\":\"app\"}": {".": {}, "f:image": {}}}}}}}},
+                {"manager": "kube-controller-manager", "operation": "Update", "subresource": "status",
+                 "fieldsV1": {"f:status": {"f:replicas": {}}}}]},
+            "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "busybox:1.36"}]}}}});
+        let body = json!({"items": [object.clone()]});
+        let found = facts(&body, Kind::Deployment, None);
+        assert_eq!(
+            found,
+            vec![WorkloadFacts::of_object(&object, Kind::Deployment, "shop")]
+        );
+        assert_eq!(found[0].marks.labels.len(), 1);
+        assert_eq!(found[0].marks.annotations.len(), 1);
+        assert_eq!(found[0].annotations.len(), 1);
+        assert_eq!(
+            &*found[0].marks.image_managers[0].manager,
+            "argocd-controller"
         );
     }
 

@@ -26,6 +26,7 @@ fn workload(
             })
             .collect(),
         diagnosis: None,
+        owners: Vec::new(),
     }
 }
 

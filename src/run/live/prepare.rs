@@ -70,6 +70,14 @@ impl<'a> Run<'a> {
             discover_and_plan(&self.cluster, self.config, &self.scope),
         )
         .await?;
+        if self.config.refuse_managed
+            && let Some(refusal) = plan::owners::refusal(&plan)
+        {
+            return Err(refusal.into());
+        }
+        if plan.changed_workloads().any(|it| !it.owners.is_empty()) {
+            self.sink.event(Event::Managed { plan: &plan });
+        }
         let mut report = Report::planned(&plan, self.config.dry_run.unwrap_or(DryRun::None));
         report.identity = Some(self.identity.clone());
         if self.config.dry_run.is_none() {
