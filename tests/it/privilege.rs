@@ -8,6 +8,26 @@ use serde_json::Value;
 
 use crate::cluster::{Cluster, report};
 
+/// The Roles `kubectl update rbac -n shop,billing --no-admission-policy` generates, as JSON.
+pub fn generated_roles(cluster: &Cluster) -> Vec<Value> {
+    let generated = cluster.update(&[
+        "rbac",
+        "-n",
+        "shop,billing",
+        "--no-admission-policy",
+        "-o",
+        "json",
+    ]);
+    let objects: Value = serde_json::from_str(&generated.stdout).unwrap();
+    objects["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|it| it["kind"] == "Role")
+        .cloned()
+        .collect()
+}
+
 /// Grants the generated RBAC in shop and billing and returns a CI kubeconfig made by
 /// `kubectl update kubeconfig`.
 pub fn ci_token(cluster: &Cluster, extra: &[&str]) -> PathBuf {
@@ -150,22 +170,7 @@ fn every_verb_of_the_generated_role_is_necessary() {
     let cluster = Cluster::start(&["shop.yaml", "migrations.yaml"]);
     let kubeconfig = ci_token(&cluster, &["--no-admission-policy"]);
     let ci = kubeconfig.display().to_string();
-    let generated = cluster.update(&[
-        "rbac",
-        "-n",
-        "shop,billing",
-        "--no-admission-policy",
-        "-o",
-        "json",
-    ]);
-    let objects: Value = serde_json::from_str(&generated.stdout).unwrap();
-    let roles: Vec<Value> = objects["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|it| it["kind"] == "Role")
-        .cloned()
-        .collect();
+    let roles = generated_roles(&cluster);
     let rules = roles[0]["rules"].as_array().unwrap().clone();
     let before = cluster.versions();
     let mut checked = 0;

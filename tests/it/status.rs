@@ -264,22 +264,7 @@ fn without_a_read_of_the_role_status_is_forbidden_naming_the_rule() {
     let cluster = Cluster::start(&["shop.yaml"]);
     let kubeconfig = crate::privilege::ci_token(&cluster, &["--no-admission-policy"]);
     let ci = kubeconfig.display().to_string();
-    let generated = cluster.update(&[
-        "rbac",
-        "-n",
-        "shop,billing",
-        "--no-admission-policy",
-        "-o",
-        "json",
-    ]);
-    let objects: Value = serde_json::from_str(&generated.stdout).unwrap();
-    let roles: Vec<Value> = objects["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|it| it["kind"] == "Role")
-        .cloned()
-        .collect();
+    let roles = crate::privilege::generated_roles(&cluster);
     for (resource, verb) in [("leases", "get"), ("deployments", "list")] {
         let mut reduced = String::new();
         for role in &roles {
