@@ -78,6 +78,7 @@ fn rolled_back() -> Report {
         }],
         near_misses: Vec::new(),
         identity: None,
+        cause: None,
         reason: None,
         notes: Vec::new(),
         duration_seconds: None,
