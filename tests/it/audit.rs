@@ -69,7 +69,8 @@ fn an_update_records_an_event_with_the_images_and_the_cause() {
         "the policy admits the tool's own Events: {}",
         res.stderr
     );
-    assert_eq!(report(&res)["cause"], "release 1.37 (ticket OPS-7)");
+    let report = crate::schema::check(&crate::schema::validator(), &res);
+    assert_eq!(report["cause"], "release 1.37 (ticket OPS-7)");
     let events = events(&cluster, "shop", "canary-web");
     assert_eq!(events.len(), 1, "{events:#?}");
     let event = &events[0];

@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::cluster::{Cluster, report};
 use crate::support::{Run, repo_root, run};
 
-fn validator() -> jsonschema::Validator {
+pub fn validator() -> jsonschema::Validator {
     let text = std::fs::read_to_string(repo_root().join("docs/report.schema.json"))
         .expect("docs/report.schema.json is readable");
     let schema: Value = serde_json::from_str(&text).expect("the schema is JSON");
@@ -15,7 +15,7 @@ fn validator() -> jsonschema::Validator {
 }
 
 #[track_caller]
-fn check(validator: &jsonschema::Validator, res: &Run) -> Value {
+pub fn check(validator: &jsonschema::Validator, res: &Run) -> Value {
     let report = report(res);
     let errors: Vec<String> = validator
         .iter_errors(&report)
