@@ -33,6 +33,7 @@ set edit:completion:arg-completer[kubectl-update] = {|@words|
             cand --max-restarts 'Declare a rollout failed once a new pod has restarted this many times'
             cand --on-interrupt 'What an interrupt (SIGINT, SIGTERM) during migrations does to the running migration copies: `keep` lets them finish (a re-run reuses a completed copy), `delete` stops them and removes their pods. No workload is touched either way; during the rollout an interrupt rolls back'
             cand --lock-timeout 'How long to wait for another run holding the lock of this classifier in a namespace (a Lease `kubectl-update-<classifier>`)'
+            cand --cause 'Why this change is made, recorded in kubernetes.io/change-cause and in the Events on each changed workload (one line, at most 1024 bytes); default: the CI run''s URL (GitHub Actions, GitLab CI, Buildkite, CircleCI, Jenkins, Azure Pipelines), else the images set'
             cand -o 'Output format: text (a table), json (a report object), yaml (the updated manifests; with -f only) or diff (what --write would change in the files; with -f only)'
             cand --output 'Output format: text (a table), json (a report object), yaml (the updated manifests; with -f only) or diff (what --write would change in the files; with -f only)'
             cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)'

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_update_global_optspecs
-    string join \n i/image= c/classifier= n/namespace= A/all-namespaces f/filename= dry-run= timeout= fail-after= max-restarts= no-rollback refuse-managed on-interrupt= lock-timeout= no-lock o/output= write kubeconfig= context= request-timeout= color= v/verbose h/help V/version
+    string join \n i/image= c/classifier= n/namespace= A/all-namespaces f/filename= dry-run= timeout= fail-after= max-restarts= no-rollback refuse-managed on-interrupt= lock-timeout= no-lock cause= o/output= write kubeconfig= context= request-timeout= color= v/verbose h/help V/version
 end
 
 function __fish_kubectl_update_needs_command
@@ -37,6 +37,7 @@ complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l max-resta
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l on-interrupt -d 'What an interrupt (SIGINT, SIGTERM) during migrations does to the running migration copies: `keep` lets them finish (a re-run reuses a completed copy), `delete` stops them and removes their pods. No workload is touched either way; during the rollout an interrupt rolls back' -r -f -a "keep\t'Let them finish: stopping a migration half-way is riskier than letting it complete, and a re-run of the same image reuses the completed copy'
 delete\t'Delete them and their pods'"
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l lock-timeout -d 'How long to wait for another run holding the lock of this classifier in a namespace (a Lease `kubectl-update-<classifier>`)' -r
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l cause -d 'Why this change is made, recorded in kubernetes.io/change-cause and in the Events on each changed workload (one line, at most 1024 bytes); default: the CI run\'s URL (GitHub Actions, GitLab CI, Buildkite, CircleCI, Jenkins, Azure Pipelines), else the images set' -r
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -s o -l output -d 'Output format: text (a table), json (a report object), yaml (the updated manifests; with -f only) or diff (what --write would change in the files; with -f only)' -r -f -a "text\t''
 json\t''
 yaml\t''

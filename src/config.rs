@@ -1,6 +1,7 @@
 //! Resolves the parsed command line into a `Config`: the checks clap cannot express, defaults, and
 //! the choice between offline and live mode. No I/O.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use clap::error::ErrorKind;
 
 use crate::cli::{Cli, DryRun, GlobalArgs, OnInterrupt, OutputFormat, RollbackArgs, UpdateArgs};
 use crate::cluster::ClusterArgs;
+use crate::plan::audit;
 use crate::plan::{Namespaces, Request};
 
 /// The longest a rollback may run past `--timeout`.
@@ -33,6 +35,8 @@ pub struct Config {
     pub on_interrupt: OnInterrupt,
     /// `None` with `--no-lock`; else how long to wait for another holder.
     pub lock_timeout: Option<Duration>,
+    /// Why the change is made (`--cause`, else the CI run); `None`: not known.
+    pub cause: Option<String>,
 }
 
 /// How long a run may take and when a rollout counts as failed: `--timeout`, `--fail-after` and
@@ -61,8 +65,9 @@ pub enum Source {
     Cluster(ClusterArgs),
 }
 
-/// Resolves the update's arguments; usage problems come back as clap errors (exit 2).
-pub fn resolve(cli: &Cli) -> Result<Config, clap::Error> {
+/// Resolves the update's arguments, with the process environment `env` (read for the CI run that
+/// causes the change); usage problems come back as clap errors (exit 2).
+pub fn resolve(cli: &Cli, env: &BTreeMap<String, String>) -> Result<Config, clap::Error> {
     let args: &UpdateArgs = &cli.update;
     let usage = |kind: ErrorKind, message: String| Cli::command().error(kind, message);
     let Some(classifier) = args.classifier.clone() else {
@@ -93,6 +98,8 @@ pub fn resolve(cli: &Cli) -> Result<Config, clap::Error> {
             ));
         }
     }
+    let cause = audit::resolve_cause(args.cause.as_deref(), env)
+        .map_err(|reason| usage(ErrorKind::InvalidValue, reason))?;
     let offline = !args.filenames.is_empty();
     if args.output == OutputFormat::Yaml && !offline {
         return Err(usage(
@@ -160,6 +167,7 @@ pub fn resolve(cli: &Cli) -> Result<Config, clap::Error> {
         verbose: cli.global.verbose,
         on_interrupt: args.on_interrupt,
         lock_timeout: (!args.no_lock).then_some(args.lock_timeout),
+        cause,
     })
 }
 
@@ -216,7 +224,7 @@ mod tests {
         let cli =
             Cli::try_parse_from(std::iter::once("kubectl-update").chain(args.iter().copied()))
                 .map_err(|e| e.to_string())?;
-        resolve(&cli).map_err(|e| e.to_string())
+        resolve(&cli, &BTreeMap::new()).map_err(|e| e.to_string())
     }
 
     #[test]
@@ -247,6 +255,17 @@ mod tests {
             err.contains("invalid value \"Bad_NS\" for --namespace"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_cause_is_one_line() {
+        let err = resolve_args(&["-i", "app:1", "-c", "s", "--cause", "a\nb"]).unwrap_err();
+        assert!(
+            err.contains("invalid value for --cause: a cause is one line"),
+            "{err}"
+        );
+        let config = resolve_args(&["-i", "app:1", "-c", "s", "--cause", "hotfix"]).unwrap();
+        assert_eq!(config.cause.as_deref(), Some("hotfix"));
     }
 
     #[test]

@@ -68,6 +68,7 @@ fn config(namespaces: Namespaces) -> Config {
         verbose: 0,
         on_interrupt: OnInterrupt::Keep,
         lock_timeout: None,
+        cause: None,
     }
 }
 
@@ -162,7 +163,7 @@ proptest! {
     ]) {
         if let Ok(previous) = serde_json::from_str::<Previous>(&text) {
             for kind in Kind::ALL {
-                let _ = patch::rollback(kind, &previous);
+                let _ = patch::rollback(kind, &previous, None);
             }
             let _ = previous.restore();
         }

@@ -94,7 +94,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         }
         None => (),
     }
-    let config = match config::resolve(&cli) {
+    let config = match config::resolve(&cli, &std::env::vars().collect()) {
         Ok(config) => config,
         Err(err) => output::usage_error(err),
     };

@@ -24,6 +24,9 @@ pub struct Report {
     /// The user the API server says ran the update (live runs only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub identity: Option<String>,
+    /// Why the change was made (`--cause`, or the CI run's URL), when known (live runs only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
     /// What went wrong, when something did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -180,6 +183,7 @@ impl Report {
                 })
                 .collect(),
             identity: None,
+            cause: None,
             reason: None,
             notes: Vec::new(),
             duration_seconds: None,

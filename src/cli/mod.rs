@@ -164,6 +164,12 @@ pub struct UpdateArgs {
     #[arg(long)]
     pub no_lock: bool,
 
+    /// Why this change is made, recorded in kubernetes.io/change-cause and in the Events on each
+    /// changed workload (one line, at most 1024 bytes); default: the CI run's URL (GitHub Actions,
+    /// GitLab CI, Buildkite, CircleCI, Jenkins, Azure Pipelines), else the images set
+    #[arg(long, value_name = "TEXT")]
+    pub cause: Option<String>,
+
     /// Output format: text (a table), json (a report object), yaml (the updated manifests; with
     /// -f only) or diff (what --write would change in the files; with -f only)
     #[arg(short, long, value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Text)]

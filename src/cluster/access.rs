@@ -40,6 +40,9 @@ pub enum Step {
     Unstick,
     /// Explaining a failed rollout: the failing pod's Warning Events and its last log lines.
     Diagnose,
+    /// The audit trail: an Event on each workload changed (`ImageUpdated`, `RolledBack`,
+    /// `MigrationFailed`).
+    Audit,
     /// The per-namespace, per-classifier lock: a coordination.k8s.io Lease, created, read, renewed
     /// (or taken over) and deleted. `kubectl update status` reads it (get) to show the holder, and
     /// lists the workloads with the `Discover` rows: it needs no rule of its own.
@@ -101,6 +104,7 @@ pub const TABLE: &[Row] = &[
     row(Step::Migrate, "", "pods", Some("log"), &["get"]),
     row(Step::Diagnose, "", "events", None, &["list"]),
     row(Step::Diagnose, "", "pods", Some("log"), &["get"]),
+    row(Step::Audit, "", "events", None, &["create"]),
     row(
         Step::Lock,
         "coordination.k8s.io",
@@ -171,14 +175,20 @@ fn permissions(step: Step, kind: Option<Kind>) -> Vec<Permission> {
     res
 }
 
-/// What patching, watching and rolling back one workload needs.
+/// What patching, watching, rolling back and recording the Events of one workload needs.
 pub fn workload_needs(id: &ObjectId) -> Vec<Need> {
     let mut res = Vec::new();
-    for step in [Step::Patch, Step::Watch, Step::Unstick, Step::Diagnose] {
+    for step in [
+        Step::Patch,
+        Step::Watch,
+        Step::Unstick,
+        Step::Diagnose,
+        Step::Audit,
+    ] {
         let skip = match step {
             Step::Watch | Step::Diagnose => id.kind == Kind::CronJob,
             Step::Unstick => id.kind != Kind::StatefulSet,
-            Step::Discover | Step::Patch | Step::Migrate | Step::Lock => false,
+            Step::Discover | Step::Patch | Step::Migrate | Step::Lock | Step::Audit => false,
         };
         if skip {
             continue;
@@ -216,7 +226,12 @@ pub fn every_permission() -> Vec<Permission> {
     for row in TABLE {
         if !matches!(
             row.step,
-            Step::Discover | Step::Patch | Step::Watch | Step::Unstick | Step::Diagnose
+            Step::Discover
+                | Step::Patch
+                | Step::Watch
+                | Step::Unstick
+                | Step::Diagnose
+                | Step::Audit
         ) {
             res.extend(permissions(row.step, None));
         }

@@ -137,8 +137,8 @@ mod tests {
         );
         assert!(rules.contains(&"/pods/log: get".to_owned()), "{rules:#?}");
         assert!(
-            rules.contains(&"/events: list".to_owned()),
-            "a failed rollout's Warning Events are read: {rules:#?}"
+            rules.contains(&"/events: list,create".to_owned()),
+            "a failed rollout's Warning Events are read, the audit trail's created: {rules:#?}"
         );
         assert!(
             rules

@@ -298,6 +298,7 @@ mod tests {
             migrations: Vec::new(),
             near_misses: Vec::new(),
             identity: Some("ci".to_owned()),
+            cause: None,
             reason: Some("shop/deployment/web: ErrImagePull | for 2s".to_owned()),
             notes: Vec::new(),
             duration_seconds: None,

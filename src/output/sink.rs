@@ -49,6 +49,11 @@ impl Sink for Progress {
             Event::MigrationNotDeleted { job, error } => {
                 self.say(&format!("{job}: could not delete the migration copy: {error}"));
             }
+            Event::AuditNotRecorded { reason, error } => {
+                self.say(&format!(
+                    "warning: could not record the {reason} Event (the run goes on; further failures are not told): {error}"
+                ));
+            }
             Event::Log { job, line } => self.log(job, line),
             Event::State {
                 key,

@@ -7,6 +7,7 @@
 //! the writes (`patch`). Nothing here contacts a cluster, reads a file or prints.
 
 pub mod annotations;
+pub mod audit;
 pub mod facts;
 pub mod image;
 pub mod migration;

@@ -6,6 +6,7 @@ use kube::core::Selector;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use crate::plan::audit;
 use crate::plan::workload::{ContainerList, Kind, ObjectId};
 use crate::plan::{ContainerChange, WorkloadPlan};
 
@@ -22,6 +23,8 @@ pub struct Patched {
     pub id: ObjectId,
     pub previous: Previous,
     pub selector: Option<Selector>,
+    /// The workload's uid, for the Events about it.
+    pub uid: Option<String>,
 }
 
 /// What `kubectl-update.io/previous` holds.
@@ -66,6 +69,18 @@ impl Previous {
         }
     }
 
+    /// The images a rollback sets, as changes from the target back to the previous image.
+    pub fn rolled_back(&self) -> Vec<audit::ImageChange> {
+        self.containers
+            .iter()
+            .map(|it| audit::ImageChange {
+                container: it.name.clone(),
+                from: it.target.clone(),
+                to: it.previous.clone(),
+            })
+            .collect()
+    }
+
     /// The images a rollback sets.
     pub fn restore(&self) -> Vec<ImageSet> {
         self.containers
@@ -83,8 +98,9 @@ impl Previous {
     }
 }
 
-/// The patch of an update: record the previous images, set the new ones, say why.
-pub fn update(workload: &WorkloadPlan, time: &str) -> Value {
+/// The patch of an update: record the previous images, set the new ones, say why (with the run's
+/// cause, when known).
+pub fn update(workload: &WorkloadPlan, time: &str, cause: Option<&str>) -> Value {
     let previous = Previous::of(&workload.changes, time);
     let sets: Vec<ImageSet> = workload
         .changes
@@ -95,7 +111,7 @@ pub fn update(workload: &WorkloadPlan, time: &str) -> Value {
             image: change.to.clone(),
         })
         .collect();
-    let cause = format!("kubectl-update: {}", describe(&sets));
+    let cause = audit::change_cause(&describe(&sets), cause);
     images(
         workload.id.kind,
         &sets,
@@ -103,10 +119,10 @@ pub fn update(workload: &WorkloadPlan, time: &str) -> Value {
     )
 }
 
-/// The patch of a rollback: restore the recorded images, drop the record.
-pub fn rollback(kind: Kind, previous: &Previous) -> Value {
+/// The patch of a rollback: restore the recorded images, drop the record, say why.
+pub fn rollback(kind: Kind, previous: &Previous, cause: Option<&str>) -> Value {
     let sets = previous.restore();
-    let cause = format!("kubectl-update: rolled back to {}", describe(&sets));
+    let cause = audit::change_cause(&format!("rolled back to {}", describe(&sets)), cause);
     images(kind, &sets, json!({PREVIOUS: null, CHANGE_CAUSE: cause}))
 }
 
@@ -166,7 +182,7 @@ mod tests {
             }],
             owners: Vec::new(),
         };
-        let patch = update(&workload, "2026-11-26T12:00:00Z");
+        let patch = update(&workload, "2026-11-26T12:00:00Z", None);
         assert_eq!(
             patch["spec"]["jobTemplate"]["spec"]["template"]["spec"],
             json!({"containers": [{"name": "report", "image": "acme/app:2"}]})
@@ -179,7 +195,15 @@ mod tests {
             serde_json::from_str(patch["metadata"]["annotations"][PREVIOUS].as_str().unwrap())
                 .unwrap();
         assert_eq!(previous.containers[0].previous, "acme/app:1");
-        let back = rollback(Kind::CronJob, &previous);
+        let back = rollback(Kind::CronJob, &previous, Some("https://ci/1"));
+        assert_eq!(
+            back["metadata"]["annotations"][CHANGE_CAUSE],
+            "kubectl-update: rolled back to report=acme/app:1 (https://ci/1)"
+        );
+        assert_eq!(
+            update(&workload, "t", Some("https://ci/1"))["metadata"]["annotations"][CHANGE_CAUSE],
+            "kubectl-update: report=acme/app:2 (https://ci/1)"
+        );
         assert_eq!(
             back["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["image"],
             "acme/app:1"

@@ -27,6 +27,7 @@ fn config(images: &[&str], classifier: &str, namespaces: Namespaces) -> Config {
         verbose: 0,
         on_interrupt: crate::cli::OnInterrupt::Keep,
         lock_timeout: None,
+        cause: None,
     }
 }
 

@@ -15,6 +15,7 @@ use crate::error::{Exit, Failure};
 use crate::plan::annotations::{Classifier, OptIn};
 use crate::plan::patch::{self, Patched};
 use crate::report::Report;
+use crate::run::audit::Audit;
 use crate::run::live::selector_of;
 use crate::run::rollback;
 use crate::run::rollout::Settings;
@@ -55,7 +56,7 @@ pub async fn rollback_command(
         }
         Some(DryRun::Server) => {
             for workload in &patched {
-                let body = patch::rollback(workload.id.kind, &workload.previous);
+                let body = patch::rollback(workload.id.kind, &workload.previous, None);
                 rollback::send(&cluster, &workload.id, &body, true).await?;
             }
             report_now(&mut report)?;
@@ -70,7 +71,8 @@ pub async fn rollback_command(
     access::preflight(&cluster, &needs.into_iter().collect::<Vec<_>>()).await?;
     let limits = crate::config::rollback_limits(args);
     let settings = Settings::until(limits, tokio::time::Instant::now() + limits.timeout);
-    let results = rollback::roll_back(&cluster, &patched, settings, sink).await;
+    let results =
+        rollback::roll_back(&cluster, &patched, settings, &Audit::new(None, true), sink).await;
     sink.event(Event::Clear);
     let complete = record_results(&mut report, &results);
     report_now(&mut report)?;
@@ -128,6 +130,7 @@ fn records(found: &[Found], classifier: &Classifier) -> anyhow::Result<Vec<Patch
             id: facts.id(),
             previous,
             selector: selector_of(item),
+            uid: facts.uid.as_deref().map(str::to_owned),
         });
     }
     Ok(patched)
@@ -170,6 +173,7 @@ fn planned_report(args: &RollbackArgs, patched: &[Patched], identity: String) ->
         migrations: Vec::new(),
         near_misses: Vec::new(),
         identity: Some(identity),
+        cause: None,
         reason: None,
         notes: Vec::new(),
         duration_seconds: None,

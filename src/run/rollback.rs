@@ -11,8 +11,10 @@ use serde_json::Value;
 
 use crate::cluster::discover::{api_resource, group_of};
 use crate::cluster::{Call, Cluster, api_failure};
+use crate::plan::audit::{Reason, Record};
 use crate::plan::patch::{self, FIELD_MANAGER, Patched};
 use crate::plan::workload::{Kind, ObjectId};
+use crate::run::audit::Audit;
 use crate::run::rollout::{self, Settings, Target, Verdict, pods};
 use crate::run::signals::{self, Interrupt};
 use crate::run::sink::{Event, Sink};
@@ -71,17 +73,27 @@ pub async fn roll_back(
     cluster: &Cluster,
     patched: &[Patched],
     settings: Settings,
+    audit: &Audit,
     sink: &Arc<dyn Sink>,
 ) -> Vec<Result<(), String>> {
     let mut sent = Vec::new();
     let mut res: Vec<Option<Result<(), String>>> = vec![None; patched.len()];
     for (idx, workload) in patched.iter().enumerate() {
-        let body = patch::rollback(workload.id.kind, &workload.previous);
+        let body = patch::rollback(workload.id.kind, &workload.previous, audit.cause.as_deref());
         match send(cluster, &workload.id, &body, false).await {
             Ok(()) => {
                 sink.event(Event::RollingBack {
                     key: &rollout::key(&workload.id),
                 });
+                let record = Record {
+                    id: &workload.id,
+                    uid: workload.uid.as_deref(),
+                    reason: Reason::RolledBack,
+                    images: workload.previous.rolled_back(),
+                    detail: None,
+                    cause: audit.cause.as_deref(),
+                };
+                audit.record(cluster, sink, record).await;
                 signals::note(
                     &rollout::key(&workload.id),
                     "rollback patch sent; rolling back to the previous images",

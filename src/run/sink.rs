@@ -55,6 +55,8 @@ pub enum Event<'a> {
     MigrationFollowed { job: &'a str },
     /// A migration copy that had to go could not be deleted.
     MigrationNotDeleted { job: &'a str, error: &'a str },
+    /// An Event of the audit trail could not be recorded (told once per run; the run goes on).
+    AuditNotRecorded { reason: &'a str, error: &'a str },
     /// A log line of a migration's Job.
     Log { job: &'a str, line: &'a str },
     /// An item's state changed: `done` of `total` updated replicas for a workload.

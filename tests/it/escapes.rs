@@ -127,6 +127,34 @@ fn ready_pod(cluster: &Cluster) -> String {
 
 const DEPLOYMENT: &str = "shop/deployment/web";
 
+/// The tool's own `source` and `reportingComponent`.
+const TOOL: &str = "source: {component: kubectl-update}\nreportingComponent: kubectl-update";
+
+/// A core/v1 Event in shop about `kind` web in `namespace`, valid for the API server (with an
+/// `eventTime`, an Event may name an object in another namespace), so only admission judges it.
+fn forged_event(
+    source: &str,
+    reason: &str,
+    api_version: &str,
+    kind: &str,
+    namespace: &str,
+) -> String {
+    format!(
+        "apiVersion: v1
+kind: Event
+metadata: {{name: forged, namespace: shop}}
+{source}
+eventTime: '2026-01-01T00:00:00.000000Z'
+reportingInstance: attacker
+action: Update
+reason: {reason}
+type: Normal
+message: approved by security
+involvedObject: {{apiVersion: {api_version}, kind: {kind}, name: web, namespace: {namespace}}}
+"
+    )
+}
+
 fn attempts(pod: &str) -> Vec<Attempt> {
     let evil_job = "apiVersion: batch/v1
 kind: Job
@@ -524,6 +552,38 @@ metadata: {name: something-else, namespace: shop}
 spec: {holderIdentity: attacker, leaseDurationSeconds: 15}
 ",
         ),
+        with_stdin(
+            "a forged Event from another component (the kubelet) about a workload",
+            &["create", "-f", "-"],
+            &forged_event(
+                "source: {component: kubelet}\nreportingComponent: kubelet",
+                "ImageUpdated",
+                "apps/v1",
+                "Deployment",
+                "shop",
+            ),
+        ),
+        with_stdin(
+            "an Event of the tool with another reason",
+            &["create", "-f", "-"],
+            &forged_event(
+                TOOL,
+                "SecurityReviewPassed",
+                "apps/v1",
+                "Deployment",
+                "shop",
+            ),
+        ),
+        with_stdin(
+            "an Event of the tool about a pod",
+            &["create", "-f", "-"],
+            &forged_event(TOOL, "ImageUpdated", "v1", "Pod", "shop"),
+        ),
+        with_stdin(
+            "an Event of the tool about a workload in another namespace",
+            &["create", "-f", "-"],
+            &forged_event(TOOL, "ImageUpdated", "apps/v1", "Deployment", "billing"),
+        ),
         attempt("reading Secrets", &["get", "secrets", "-n", "shop"]),
         attempt("exec into a pod", &["exec", "-n", "shop", pod, "--", "id"]),
         attempt(
@@ -602,6 +662,11 @@ fn every_escape_of_the_ci_token_is_denied_and_named() {
         "shop,billing",
     ]);
     assert_eq!(res.code, 0, "{}", res.render());
+    assert!(
+        !res.stderr.contains("could not record"),
+        "the tool's own Events pass: {}",
+        res.stderr
+    );
 }
 
 /// kube-apiserver type-checks every ValidatingAdmissionPolicy against the OpenAPI schema and

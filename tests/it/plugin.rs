@@ -181,6 +181,8 @@ fn every_flag_through_kubectl() {
         "keep",
         "--lock-timeout",
         "30s",
+        "--cause",
+        "through kubectl",
         "--kubeconfig",
         &kubeconfig,
         "--context",
@@ -196,6 +198,7 @@ fn every_flag_through_kubectl() {
     let res = plugin.kubectl(&plugin.path("none"), live);
     assert_eq!(res.code, 0, "{}", res.render());
     assert_eq!(report(&res)["result"], "succeeded");
+    assert_eq!(report(&res)["cause"], "through kubectl");
     assert!(res.stderr.contains("Connected to"), "-v: {}", res.stderr);
     assert_eq!(
         cluster.image("shop", "deployment/canary-web", "app"),

@@ -26,14 +26,25 @@ pub fn repo_root() -> PathBuf {
 }
 
 /// The binary with a clean environment: no kubeconfig, no colour, no KUBECTL_UPDATE_* variables,
-/// and no CI service (the tests run on GitHub Actions too).
+/// and no CI service or CI run (the tests run on GitHub Actions too).
 pub fn command() -> Command {
     let mut command =
         Command::cargo_bin("kubectl-update").expect("the kubectl-update binary is built");
     command.current_dir(repo_root());
     for (key, _) in std::env::vars() {
-        let ci_service =
-            ["GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITLAB_CI"].contains(&key.as_str());
+        // The CI run a cause is read from, too.
+        let ci_service = key.starts_with("GITHUB_")
+            || key.starts_with("CI_")
+            || key == "GITLAB_CI"
+            || [
+                "BUILDKITE_BUILD_URL",
+                "CIRCLE_BUILD_URL",
+                "BUILD_URL",
+                "SYSTEM_COLLECTIONURI",
+                "SYSTEM_TEAMPROJECT",
+                "BUILD_BUILDID",
+            ]
+            .contains(&key.as_str());
         if key.starts_with("KUBECTL_UPDATE_")
             || key == "KUBECONFIG"
             || key.starts_with("CLICOLOR")

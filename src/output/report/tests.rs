@@ -79,6 +79,7 @@ fn rolled_back() -> Report {
         }],
         near_misses: Vec::new(),
         identity: None,
+        cause: None,
         reason: None,
         notes: Vec::new(),
         duration_seconds: None,

@@ -1,11 +1,13 @@
 //! The policies that bound everything else the token may do: `pods` (deletes only of StatefulSet
-//! pods that are not Ready), `leases` (only the tool's locks, short) and `writes` (no other kind of
-//! write, none in protected namespaces). Pure.
+//! pods that are not Ready), `leases` (only the tool's locks, short), `events` (only the tool's
+//! own audit Events about workloads) and `writes` (no other kind of write, none in protected
+//! namespaces). Pure.
 
 use serde_json::{Value, json};
 
 use super::cel::*;
 use super::*;
+use crate::plan::workload::Kind;
 
 /// Deleting pods: only StatefulSet pods that are not Ready (stuck on a failed revision).
 pub(super) fn pods(name: &str, set: &str, usernames: &[String]) -> Value {
@@ -66,6 +68,72 @@ pub(super) fn leases(
     )
 }
 
+/// The audit trail: Events reported by kubectl-update, with one of its reasons, about a workload
+/// of an updatable kind in the Event's own namespace. The token cannot forge another component's
+/// Events, or Events about pods, nodes or anything else.
+pub(super) fn events(name: &str, set: &str, usernames: &[String]) -> Value {
+    let component = lit(crate::plan::audit::COMPONENT);
+    let reasons: Vec<&str> = crate::plan::audit::Reason::ALL
+        .iter()
+        .map(|it| it.as_str())
+        .collect();
+    let kinds: Vec<String> = Kind::ALL
+        .into_iter()
+        .filter(|kind| !kind.is_migration_template())
+        .map(|kind| kind.to_string())
+        .collect();
+    let kind_versions: Vec<String> = Kind::ALL
+        .into_iter()
+        .filter(|kind| !kind.is_migration_template())
+        .map(|kind| format!("{}/{kind}", kind.api_version()))
+        .collect();
+    let validations = vec![
+        validation(
+            format!(
+                "has(variables.event.source) && has(variables.event.source.component) && variables.event.source.component == {component} && has(variables.event.reportingComponent) && variables.event.reportingComponent == {component}"
+            ),
+            &format!(
+                "may only record Events reported by {}",
+                crate::plan::audit::COMPONENT
+            ),
+        ),
+        validation(
+            format!(
+                "has(variables.event.reason) && variables.event.reason in {}",
+                list(&reasons)
+            ),
+            &format!(
+                "may only record Events with the reason {}",
+                reasons.join(", ")
+            ),
+        ),
+        validation(
+            format!(
+                "has(variables.event.involvedObject.kind) && has(variables.event.involvedObject.apiVersion) && (variables.event.involvedObject.apiVersion + '/' + variables.event.involvedObject.kind) in {} && has(variables.event.involvedObject.namespace) && variables.event.involvedObject.namespace == request.namespace && !has(variables.event.related) && !has(variables.event.series)",
+                list(&kind_versions)
+            ),
+            &format!(
+                "may only record Events about a {} in the Event's namespace",
+                kinds.join(", ")
+            ),
+        ),
+        validation(
+            "has(variables.event.type) && variables.event.type in ['Normal', 'Warning']".to_owned(),
+            "may only record Events of type Normal or Warning",
+        ),
+    ];
+    policy(
+        name,
+        set,
+        json!([{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE"], "resources": ["events"]}]),
+        usernames,
+        // events.k8s.io/v1 serves the same objects under other field names, and kube-apiserver
+        // type-checks the expressions against both: the core/v1 fields are read from `dyn`.
+        vec![variable("event", "dyn(object)".to_owned())],
+        validations,
+    )
+}
+
 /// Every write of the token: none in a protected namespace, none of a kind the tool never makes.
 /// The kinds come from the call table (`access`), like the Role.
 pub(super) fn writes(request: &Request, name: &str, set: &str, usernames: &[String]) -> Value {
@@ -117,7 +185,7 @@ pub(super) fn writes(request: &Request, name: &str, set: &str, usernames: &[Stri
         ),
         validation(
             allowed.join(" || "),
-            "may only make the writes kubectl-update makes (patch workloads, create and delete migration Jobs, delete stuck pods, its Leases, access reviews)",
+            "may only make the writes kubectl-update makes (patch workloads, create and delete migration Jobs, delete stuck pods, its Leases, its Events, access reviews)",
         ),
     ];
     policy(

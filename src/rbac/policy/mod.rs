@@ -16,6 +16,8 @@
 //! - `jobs`: creating only Jobs that name a known template, deleting only migration copies;
 //! - `pods`: deleting only StatefulSet pods that are not Ready (a rollback unsticking them);
 //! - `leases`: only the locks of the allowed classifiers, at most [`crate::run::lock::LEASE_SECONDS`];
+//! - `events`: only the tool's audit Events (component `kubectl-update`, reasons `ImageUpdated`,
+//!   `RolledBack`, `MigrationFailed`) about a workload of an updatable kind in their namespace;
 //! - `writes`: no other kind of write, and none at all in kube-system, kube-public,
 //!   kube-node-lease or a protected namespace (RBAC cannot subtract those from `--cluster-wide`).
 //!
@@ -38,7 +40,7 @@ use crate::plan::workload::MIGRATION_OF;
 
 use cel::{image_allowed, list};
 
-use bounds::{leases, pods, writes};
+use bounds::{events, leases, pods, writes};
 use jobs::{jobs, migration};
 use workloads::workloads;
 
@@ -249,7 +251,16 @@ pub fn objects(request: &Request) -> Vec<Value> {
         ),
         (
             leases(&name("leases"), &set, &usernames, &request.classifiers),
-            vec![binding(&name("leases"), &name("leases"), &set, in_set)],
+            vec![binding(
+                &name("leases"),
+                &name("leases"),
+                &set,
+                in_set.clone(),
+            )],
+        ),
+        (
+            events(&name("events"), &set, &usernames),
+            vec![binding(&name("events"), &name("events"), &set, in_set)],
         ),
         // Every write anywhere, also outside the namespace set (where other rules may grant).
         (

@@ -5,6 +5,7 @@
 use crate::cli::OnInterrupt;
 use crate::error::Exit;
 use crate::plan::WorkloadPlan;
+use crate::plan::audit::{ImageChange, Reason, Record};
 use crate::plan::patch::{self, Patched};
 use crate::run::live::prepare::templates_of;
 use crate::run::live::{Planned, Run, record, selector_of};
@@ -46,12 +47,30 @@ impl Run<'_> {
         Ok(Exit::Interrupted)
     }
 
-    /// A migration failed: no workload was changed.
-    pub(super) fn failed_migration(
+    /// A migration failed: no workload was changed, and each one it kept from its update gets a
+    /// `MigrationFailed` Event naming the Job.
+    pub(super) async fn failed_migration(
         &self,
         planned: &mut Planned,
         failed: &Outcome,
     ) -> anyhow::Result<Exit> {
+        let detail = format!(
+            "migration Job {}/{} failed: {}",
+            failed.namespace,
+            failed.job,
+            failed.reason.as_deref().unwrap_or("unknown")
+        );
+        for workload in planned.plan.changed_workloads() {
+            let record = Record {
+                id: &workload.id,
+                uid: planned.found[workload.origin].facts.uid.as_deref(),
+                reason: Reason::MigrationFailed,
+                images: image_changes(workload),
+                detail: Some(detail.clone()),
+                cause: self.audit.cause.as_deref(),
+            };
+            self.audit.record(&self.cluster, self.sink, record).await;
+        }
         self.sink.event(Event::Clear);
         planned.report.result = "migration-failed".to_owned();
         planned.report.reason = Some(format!(
@@ -93,20 +112,32 @@ impl Run<'_> {
             if self.interrupt.is_set() {
                 break;
             }
-            let body = patch::update(workload, &time);
+            let body = patch::update(workload, &time, self.config.cause.as_deref());
             let sent = rollback::send(&self.cluster, &workload.id, &body, self.server_dry_run);
             if let Err(err) = sent.await {
                 if !patched.is_empty() && self.config.rollback {
                     let settings = self.rollback_settings();
-                    rollback::roll_back(&self.cluster, &patched, settings, self.sink).await;
+                    rollback::roll_back(&self.cluster, &patched, settings, &self.audit, self.sink)
+                        .await;
                 }
                 return Err(err);
             }
+            let uid = planned.found[workload.origin].facts.uid.as_deref();
             patched.push(Patched {
                 id: workload.id.clone(),
                 previous: patch::Previous::of(&workload.changes, &time),
                 selector: selector_of(&planned.found[workload.origin]),
+                uid: uid.map(str::to_owned),
             });
+            let record = Record {
+                id: &workload.id,
+                uid,
+                reason: Reason::ImageUpdated,
+                images: image_changes(workload),
+                detail: None,
+                cause: self.audit.cause.as_deref(),
+            };
+            self.audit.record(&self.cluster, self.sink, record).await;
             if !self.server_dry_run {
                 self.note_patched(workload);
             }
@@ -139,4 +170,17 @@ impl Run<'_> {
             self.config.request.classifier, workload.id.namespace
         ));
     }
+}
+
+/// A workload's image changes, for its Events.
+fn image_changes(workload: &WorkloadPlan) -> Vec<ImageChange> {
+    workload
+        .changes
+        .iter()
+        .map(|it| ImageChange {
+            container: it.container.clone(),
+            from: it.from.clone(),
+            to: it.to.clone(),
+        })
+        .collect()
 }

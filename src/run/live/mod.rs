@@ -22,6 +22,7 @@ use crate::config::Config;
 use crate::error::Exit;
 use crate::plan::Plan;
 use crate::report::Report;
+use crate::run::audit::Audit;
 use crate::run::lock::Lock;
 use crate::run::outcome::Status;
 use crate::run::rollout::Settings;
@@ -61,6 +62,8 @@ struct Run<'a> {
     /// When `--timeout` ends the run; a rollback gets a grace past it.
     deadline: tokio::time::Instant,
     server_dry_run: bool,
+    /// The cause of the change, and the Events that record it.
+    audit: Audit,
 }
 
 /// What the run found and decided, and the report the steps fill in.
@@ -116,7 +119,7 @@ async fn update(
         return run.interrupted_migrations(&mut planned);
     }
     if let Some(failed) = outcomes.iter().find(|it| it.status == Status::Failed) {
-        return run.failed_migration(&mut planned, failed);
+        return run.failed_migration(&mut planned, failed).await;
     }
     if planned.plan.changed_workloads().next().is_none() {
         return run.only_migrations(&mut planned, &outcomes);

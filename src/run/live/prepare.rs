@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::error::{Exit, Failure};
 use crate::plan::{self, Namespaces, Plan};
 use crate::report::Report;
+use crate::run::audit::Audit;
 use crate::run::live::{Planned, Run};
 use crate::run::lock::{self, Lock};
 use crate::run::migrate;
@@ -59,6 +60,7 @@ impl<'a> Run<'a> {
             started,
             deadline,
             server_dry_run: config.dry_run == Some(DryRun::Server),
+            audit: Audit::new(config.cause.clone(), config.dry_run.is_none()),
         })
     }
 
@@ -80,6 +82,7 @@ impl<'a> Run<'a> {
         }
         let mut report = Report::planned(&plan, self.config.dry_run.unwrap_or(DryRun::None));
         report.identity = Some(self.identity.clone());
+        report.cause.clone_from(&self.config.cause);
         if self.config.dry_run.is_none() {
             report.dry_run = None;
         }

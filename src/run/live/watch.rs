@@ -76,7 +76,8 @@ impl Run<'_> {
             n_workloads: patched.len(),
         });
         let settings = self.rollback_settings();
-        let results = rollback::roll_back(&self.cluster, patched, settings, self.sink).await;
+        let results =
+            rollback::roll_back(&self.cluster, patched, settings, &self.audit, self.sink).await;
         self.sink.event(Event::Clear);
         let (report, plan) = (&mut planned.report, &planned.plan);
         let mut complete = true;
@@ -160,7 +161,8 @@ impl Run<'_> {
             n_workloads: patched.len(),
         });
         let settings = self.rollback_settings();
-        let results = rollback::roll_back(&self.cluster, patched, settings, self.sink).await;
+        let results =
+            rollback::roll_back(&self.cluster, patched, settings, &self.audit, self.sink).await;
         self.sink.event(Event::Clear);
         let (report, plan) = (&mut planned.report, &planned.plan);
         let mut complete = true;

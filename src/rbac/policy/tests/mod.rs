@@ -1,5 +1,6 @@
 //! Unit tests of the generated policies.
 
+mod events;
 mod jobs;
 mod others;
 mod workloads;
@@ -98,7 +99,7 @@ fn each_namespace_set_has_its_own_names() {
             .iter()
             .filter(|it| it.starts_with("ValidatingAdmissionPolicy "))
             .count(),
-        6,
+        7,
         "{names:#?}"
     );
     let mut reordered = request();

@@ -1,0 +1,124 @@
+//! Events: the tool's own audit Events pass, forged ones (another component, reason, kind or
+//! namespace) do not.
+
+use super::*;
+use crate::plan::audit::{self, ImageChange, Reason, Record};
+use crate::plan::workload::{Kind, ObjectId};
+
+fn tool_event(kind: Kind, reason: Reason) -> Value {
+    let id = ObjectId {
+        namespace: "shop".into(),
+        kind,
+        name: "web".into(),
+    };
+    let record = Record {
+        id: &id,
+        uid: Some("u"),
+        reason,
+        images: vec![ImageChange {
+            container: "app".into(),
+            from: "busybox:1.36".into(),
+            to: "busybox:1.37".into(),
+        }],
+        detail: None,
+        cause: Some("https://ci/1"),
+    };
+    let mut event = audit::event(&record, "2026-12-07T13:00:00.000000Z", "host/1/ab");
+    event["metadata"]["name"] = json!("web.abcde");
+    event
+}
+
+#[test]
+fn only_the_tools_own_events() {
+    let storage = storage(&request(), None);
+    let create = |event: &Value| admitted(&storage, "events", "CREATE", Some(event), None);
+    for kind in [
+        Kind::Deployment,
+        Kind::StatefulSet,
+        Kind::DaemonSet,
+        Kind::CronJob,
+    ] {
+        for reason in Reason::ALL {
+            assert_eq!(
+                create(&tool_event(kind, reason)),
+                Ok(()),
+                "{kind} {reason:?}"
+            );
+        }
+    }
+    let forged: Vec<Mutation> = vec![
+        (
+            "another component",
+            "may only record Events reported by kubectl-update",
+            Box::new(|it| it["source"]["component"] = json!("kubelet")),
+        ),
+        (
+            "another reporting component",
+            "may only record Events reported by kubectl-update",
+            Box::new(|it| it["reportingComponent"] = json!("deployment-controller")),
+        ),
+        (
+            "no source",
+            "may only record Events reported by kubectl-update",
+            Box::new(|it| drop(it.as_object_mut().unwrap().remove("source"))),
+        ),
+        (
+            "another reason",
+            "may only record Events with the reason ImageUpdated, RolledBack, MigrationFailed",
+            Box::new(|it| it["reason"] = json!("SecurityScanPassed")),
+        ),
+        (
+            "about a pod",
+            "may only record Events about a Deployment, StatefulSet, DaemonSet, CronJob",
+            Box::new(|it| {
+                it["involvedObject"]["kind"] = json!("Pod");
+                it["involvedObject"]["apiVersion"] = json!("v1");
+            }),
+        ),
+        (
+            "about a Job",
+            "may only record Events about a Deployment",
+            Box::new(|it| {
+                it["involvedObject"]["kind"] = json!("Job");
+                it["involvedObject"]["apiVersion"] = json!("batch/v1");
+            }),
+        ),
+        (
+            "a Deployment of another API group",
+            "may only record Events about a Deployment",
+            Box::new(|it| it["involvedObject"]["apiVersion"] = json!("evil.io/v1")),
+        ),
+        (
+            "about another namespace",
+            "in the Event's namespace",
+            Box::new(|it| it["involvedObject"]["namespace"] = json!("billing")),
+        ),
+        (
+            "with a related object",
+            "in the Event's namespace",
+            Box::new(|it| {
+                it["related"] = json!({"kind": "Secret", "name": "x", "namespace": "shop"})
+            }),
+        ),
+        (
+            "another type",
+            "may only record Events of type Normal or Warning",
+            Box::new(|it| it["type"] = json!("Critical")),
+        ),
+    ];
+    for (what, message, change) in forged {
+        let mut event = tool_event(Kind::Deployment, Reason::ImageUpdated);
+        change(&mut event);
+        let res = create(&event);
+        assert!(
+            res.as_ref().is_err_and(|it| it.contains(message)),
+            "{what}: {res:?}"
+        );
+    }
+    let event = tool_event(Kind::Deployment, Reason::ImageUpdated);
+    assert!(
+        admitted(&storage, "events", "UPDATE", Some(&event), Some(&event))
+            .is_err_and(|it| it.contains("may only make the writes kubectl-update makes")),
+        "Events are created, never changed"
+    );
+}
