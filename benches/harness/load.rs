@@ -173,9 +173,10 @@ pub fn measure(ctx: &Ctx) -> anyhow::Result<Section> {
         ));
     }
     section.say(
-        "Per run, the tool makes one PATCH per workload and a constant: the identity check, \
-         five discovery lists per namespace, one access review per permission and namespace \
-         (named reviews only where a Role is narrowed with `resourceNames`), the lock (create, \
+        "Per run, the tool makes one PATCH and one audit Event per workload and a constant: the \
+         identity check, five discovery lists per namespace, one rules review per namespace \
+         (access reviews only for what its rules leave open, e.g. a Role narrowed with \
+         `resourceNames` or a webhook authorizer), the lock (create, \
          a renewal every 10 s, delete), and one list + watch per (kind, namespace) and per \
          namespace for pods, however many workloads roll out. Only the lock's renewals grow \
          with the rollout's duration, by one request per 10 s per namespace.",

@@ -1,18 +1,15 @@
-//! The API calls kubectl-update makes, as one table, and the preflight that checks them with access
-//! reviews before any write. The RBAC generator, and the admission policy's list of the writes the
-//! token may make, read the same table, so none of them can drift. Never writes anything itself.
+//! The API calls kubectl-update makes, as one table, and what a plan needs from it per namespace.
+//! The preflight (`preflight`) checks those needs before any write; the RBAC generator, and the
+//! admission policy's list of the writes the token may make, read the same table, so none of them
+//! can drift. Never contacts the cluster itself.
+
+mod matching;
+mod preflight;
+
+pub use preflight::preflight;
 
 use std::collections::BTreeSet;
 
-use futures::StreamExt;
-use k8s_openapi::api::authorization::v1::{
-    ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
-};
-use kube::Api;
-use kube::api::PostParams;
-
-use crate::cluster::{Cluster, api_failure};
-use crate::error::{Exit, Failure};
 use crate::plan::Plan;
 use crate::plan::workload::{Kind, ObjectId};
 
@@ -124,7 +121,7 @@ pub struct Need {
 }
 
 /// Verbs whose calls name one object.
-const NAMED_VERBS: [&str; 5] = ["get", "patch", "update", "delete", "watch"];
+pub(crate) const NAMED_VERBS: [&str; 5] = ["get", "patch", "update", "delete", "watch"];
 
 impl std::fmt::Display for Need {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -274,103 +271,4 @@ pub fn lock_needs<'a>(namespaces: impl IntoIterator<Item = &'a String>, lease: &
         }
     }
     res
-}
-
-/// One access review per need, several at once.
-async fn review_all(cluster: &Cluster, needs: Vec<Need>) -> anyhow::Result<Vec<(Need, bool)>> {
-    let reviews: Api<SelfSubjectAccessReview> = Api::all(cluster.client.clone());
-    let answers: Vec<Result<(Need, bool), Failure>> = futures::stream::iter(needs)
-        .map(|need| {
-            let reviews = reviews.clone();
-            async move {
-                let review = SelfSubjectAccessReview {
-                    spec: SelfSubjectAccessReviewSpec {
-                        resource_attributes: Some(ResourceAttributes {
-                            namespace: need.namespace.clone(),
-                            name: need.name.clone(),
-                            verb: Some(need.permission.verb.to_owned()),
-                            group: Some(need.permission.group.to_owned()),
-                            resource: Some(need.permission.resource.to_owned()),
-                            subresource: need.permission.subresource.map(str::to_owned),
-                            ..ResourceAttributes::default()
-                        }),
-                        ..SelfSubjectAccessReviewSpec::default()
-                    },
-                    ..SelfSubjectAccessReview::default()
-                };
-                let params = PostParams::default();
-                let answer = crate::cluster::retry::idempotent(|| reviews.create(&params, &review))
-                    .await
-                    .map_err(|err| api_failure(&err, None, &cluster.server))?;
-                Ok((need, answer.status.is_some_and(|it| it.allowed)))
-            }
-        })
-        .buffer_unordered(8)
-        .collect()
-        .await;
-    Ok(answers.into_iter().collect::<Result<Vec<_>, Failure>>()?)
-}
-
-/// Asks the API server with access reviews and fails listing every missing permission.
-pub async fn preflight(cluster: &Cluster, needs: &[Need]) -> anyhow::Result<()> {
-    // One review per permission and namespace first; object names are asked about only where the
-    // broad answer is no (a Role narrowed with resourceNames), so a full Role costs no extra calls.
-    let broad: Vec<Need> = needs
-        .iter()
-        .map(|need| Need {
-            name: None,
-            ..need.clone()
-        })
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let mut missing = Vec::new();
-    let mut narrowed = Vec::new();
-    for (need, allowed) in review_all(cluster, broad).await? {
-        if allowed {
-            continue;
-        }
-        let named: Vec<Need> = needs
-            .iter()
-            .filter(|it| {
-                it.name.is_some()
-                    && it.permission == need.permission
-                    && it.namespace == need.namespace
-            })
-            .cloned()
-            .collect();
-        if named.is_empty() {
-            missing.push(need);
-        } else {
-            if need.permission.verb == "watch"
-                && let Some(namespace) = &need.namespace
-            {
-                cluster
-                    .named_watches
-                    .lock()
-                    .expect("the named-watch set")
-                    .insert((namespace.clone(), need.permission.resource));
-            }
-            narrowed.extend(named);
-        }
-    }
-    for (need, allowed) in review_all(cluster, narrowed).await? {
-        if !allowed {
-            missing.push(need);
-        }
-    }
-    if missing.is_empty() {
-        return Ok(());
-    }
-    missing.sort();
-    let list: Vec<String> = missing.iter().map(ToString::to_string).collect();
-    let mut failure = Failure::new(
-        Exit::Failed,
-        format!("forbidden: this token may not {}", list.join("; ")),
-    );
-    for need in &missing {
-        failure = failure.hint(crate::cluster::grant_hint(&need.permission));
-    }
-    failure = failure.hint("nothing was changed");
-    Err(failure.into())
 }
