@@ -185,3 +185,55 @@ pub async fn preflight(cluster: &Cluster, needs: &[Need]) -> anyhow::Result<()> 
     failure = failure.hint("nothing was changed");
     Err(failure.into())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::access::Permission;
+
+    fn need(namespace: Option<&str>, verb: &'static str) -> Need {
+        Need {
+            permission: Permission {
+                group: "apps",
+                resource: "deployments",
+                subresource: None,
+                verb,
+            },
+            namespace: namespace.map(str::to_owned),
+            name: None,
+        }
+    }
+
+    fn rules(complete: bool) -> Rules {
+        let rule = ResourceRule {
+            verbs: vec!["list".into()],
+            api_groups: Some(vec!["apps".into()]),
+            resources: Some(vec!["deployments".into()]),
+            resource_names: None,
+        };
+        Rules(BTreeMap::from([(
+            "shop".to_owned(),
+            (vec![rule], complete),
+        )]))
+    }
+
+    #[test]
+    fn complete_rules_settle_both_ways() {
+        let rules = rules(true);
+        assert_eq!(rules.answer(&need(Some("shop"), "list")), Some(true));
+        assert_eq!(rules.answer(&need(Some("shop"), "patch")), Some(false));
+    }
+
+    #[test]
+    fn incomplete_rules_only_say_yes_and_others_are_asked() {
+        let rules = rules(false);
+        assert_eq!(rules.answer(&need(Some("shop"), "list")), Some(true));
+        assert_eq!(rules.answer(&need(Some("shop"), "patch")), None);
+        assert_eq!(
+            rules.answer(&need(Some("other"), "list")),
+            None,
+            "no review"
+        );
+        assert_eq!(rules.answer(&need(None, "list")), None, "cluster-wide");
+    }
+}
