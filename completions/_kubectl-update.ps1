@@ -142,6 +142,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-update' -ScriptBlock {
             [CompletionResult]::new('--fail-after', '--fail-after', [CompletionResultType]::ParameterName, 'Declare the rollback''s rollout failed once a pod has been stuck this long')
             [CompletionResult]::new('--max-restarts', '--max-restarts', [CompletionResultType]::ParameterName, 'Declare the rollback''s rollout failed once a pod has restarted this many times')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be restored without writing')
+            [CompletionResult]::new('--cause', '--cause', [CompletionResultType]::ParameterName, 'Why the rollback is made, recorded in kubernetes.io/change-cause and in the RolledBack Event on each workload (one line, at most 1024 bytes); default: the CI run''s URL')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: text or json')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: text or json')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')

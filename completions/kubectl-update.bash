@@ -467,7 +467,7 @@ _kubectl__update() {
             return 0
             ;;
         kubectl__subcmd__update__subcmd__rollback)
-            opts="-c -n -A -o -v -h --update-classifier --classifier --namespace --all-namespaces --timeout --fail-after --max-restarts --dry-run --output --kubeconfig --context --request-timeout --color --verbose --help"
+            opts="-c -n -A -o -v -h --update-classifier --classifier --namespace --all-namespaces --timeout --fail-after --max-restarts --dry-run --cause --output --kubeconfig --context --request-timeout --color --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -507,6 +507,10 @@ _kubectl__update() {
                     ;;
                 --dry-run)
                     COMPREPLY=($(compgen -W "none client server" -- "${cur}"))
+                    return 0
+                    ;;
+                --cause)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --output)

@@ -134,6 +134,7 @@ set edit:completion:arg-completer[kubectl-update] = {|@words|
             cand --fail-after 'Declare the rollback''s rollout failed once a pod has been stuck this long'
             cand --max-restarts 'Declare the rollback''s rollout failed once a pod has restarted this many times'
             cand --dry-run 'Show what would be restored without writing'
+            cand --cause 'Why the rollback is made, recorded in kubernetes.io/change-cause and in the RolledBack Event on each workload (one line, at most 1024 bytes); default: the CI run''s URL'
             cand -o 'Output format: text or json'
             cand --output 'Output format: text or json'
             cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)'

@@ -122,6 +122,7 @@ complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" 
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -l dry-run -d 'Show what would be restored without writing' -r -f -a "none\t'Do not preview: the same as leaving --dry-run out'
 client\t'Plan from what is read; write nothing'
 server\t'Plan, then send every write with dryRun=All so the server validates it'"
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -l cause -d 'Why the rollback is made, recorded in kubernetes.io/change-cause and in the RolledBack Event on each workload (one line, at most 1024 bytes); default: the CI run\'s URL' -r
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -s o -l output -d 'Output format: text or json' -r -f -a "text\t''
 json\t''
 yaml\t''

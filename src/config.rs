@@ -181,6 +181,21 @@ pub fn cluster_args(global: &GlobalArgs) -> ClusterArgs {
 }
 
 /// The limits of `kubectl update rollback`.
+/// The rollback command's cause (`--cause`, else the CI run), checked like the update's.
+pub fn rollback_cause(
+    args: &RollbackArgs,
+    env: &BTreeMap<String, String>,
+) -> Result<Option<String>, clap::Error> {
+    audit::resolve_cause(args.cause.as_deref(), env).map_err(|reason| {
+        let mut command = Cli::command();
+        command.build();
+        match command.find_subcommand_mut("rollback") {
+            Some(rollback) => rollback.error(ErrorKind::InvalidValue, reason),
+            None => command.error(ErrorKind::InvalidValue, reason),
+        }
+    })
+}
+
 pub fn rollback_limits(args: &RollbackArgs) -> Limits {
     Limits {
         timeout: args.timeout,

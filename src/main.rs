@@ -70,9 +70,18 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             return Ok(Exit::Success);
         }
         Some(Command::Rollback(args)) => {
+            let cause = match config::rollback_cause(args, &std::env::vars().collect()) {
+                Ok(cause) => cause,
+                Err(err) => output::usage_error(err),
+            };
             let cluster_args = config::cluster_args(&cli.global);
             let sink = output::sink::new(cli.global.verbose);
-            return runtime()?.block_on(run::restore::rollback_command(args, &cluster_args, &sink));
+            return runtime()?.block_on(run::restore::rollback_command(
+                args,
+                cause,
+                &cluster_args,
+                &sink,
+            ));
         }
         Some(Command::Status(args)) => {
             let cluster_args = config::cluster_args(&cli.global);

@@ -312,6 +312,11 @@ pub struct RollbackArgs {
     #[arg(long, value_enum, value_name = "MODE", num_args = 0..=1, require_equals = true, default_missing_value = "client")]
     pub dry_run: Option<DryRun>,
 
+    /// Why the rollback is made, recorded in kubernetes.io/change-cause and in the RolledBack
+    /// Event on each workload (one line, at most 1024 bytes); default: the CI run's URL
+    #[arg(long, value_name = "TEXT")]
+    pub cause: Option<String>,
+
     /// Output format: text or json
     #[arg(short, long, value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,

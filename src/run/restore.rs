@@ -25,6 +25,7 @@ use crate::run::sink::{Ending, Event, Sink};
 /// classifier's workloads, with the same watching and output as an update.
 pub async fn rollback_command(
     args: &RollbackArgs,
+    cause: Option<String>,
     cluster_args: &ClusterArgs,
     sink: &Arc<dyn Sink>,
 ) -> anyhow::Result<Exit> {
@@ -42,6 +43,7 @@ pub async fn rollback_command(
         return Err(nothing_to_roll_back(&args.classifier).into());
     }
     let mut report = planned_report(args, &patched, identity);
+    report.cause.clone_from(&cause);
     let report_now = |report: &mut Report| {
         sink.end(Ending::Rollback {
             report,
@@ -56,7 +58,7 @@ pub async fn rollback_command(
         }
         Some(DryRun::Server) => {
             for workload in &patched {
-                let body = patch::rollback(workload.id.kind, &workload.previous, None);
+                let body = patch::rollback(workload.id.kind, &workload.previous, cause.as_deref());
                 rollback::send(&cluster, &workload.id, &body, true).await?;
             }
             report_now(&mut report)?;
@@ -72,7 +74,7 @@ pub async fn rollback_command(
     let limits = crate::config::rollback_limits(args);
     let settings = Settings::until(limits, tokio::time::Instant::now() + limits.timeout);
     let results =
-        rollback::roll_back(&cluster, &patched, settings, &Audit::new(None, true), sink).await;
+        rollback::roll_back(&cluster, &patched, settings, &Audit::new(cause, true), sink).await;
     sink.event(Event::Clear);
     let complete = record_results(&mut report, &results);
     report_now(&mut report)?;

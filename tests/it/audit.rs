@@ -248,3 +248,70 @@ fn a_cause_with_a_newline_is_refused_before_anything_changes() {
     assert_eq!(cluster.versions(), before);
     assert!(events(&cluster, "shop", "canary-web").is_empty());
 }
+
+#[test]
+fn the_rollback_command_records_its_cause() {
+    let cluster = Cluster::start(&["shop.yaml"]);
+    let ci = ci_token(&cluster, POLICY).display().to_string();
+    let update = cluster.update(&[
+        "--kubeconfig",
+        &ci,
+        "-i",
+        "busybox:1.37",
+        "-c",
+        "canary",
+        "-n",
+        "shop",
+    ]);
+    assert_eq!(update.code, 0, "{}", update.render());
+    let bad = cluster.update(&[
+        "rollback",
+        "--kubeconfig",
+        &ci,
+        "-c",
+        "canary",
+        "-n",
+        "shop",
+        "--cause",
+        "two\nlines",
+    ]);
+    assert_eq!(bad.code, 2, "{}", bad.render());
+    assert!(bad.stderr.contains("--cause"), "{}", bad.stderr);
+    assert_eq!(
+        events(&cluster, "shop", "canary-web").len(),
+        1,
+        "the bad cause changed nothing"
+    );
+    let res = cluster.update(&[
+        "rollback",
+        "--kubeconfig",
+        &ci,
+        "-c",
+        "canary",
+        "-n",
+        "shop",
+        "--cause",
+        "revert OPS-8",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(res.code, 0, "{}", res.render());
+    let report: Value = serde_json::from_str(&res.stdout).expect("a JSON report");
+    assert_eq!(report["cause"], "revert OPS-8");
+    let events = events(&cluster, "shop", "canary-web");
+    let reasons: Vec<&str> = events
+        .iter()
+        .filter_map(|it| it["reason"].as_str())
+        .collect();
+    assert_eq!(reasons, ["ImageUpdated", "RolledBack"], "{events:#?}");
+    let message = events[1]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("busybox:1.37 -> busybox:1.36")
+            && message.ends_with("cause: revert OPS-8"),
+        "{message}"
+    );
+    assert_eq!(
+        change_cause(&cluster, "shop", "deployment/canary-web"),
+        "kubectl-update: rolled back to app=busybox:1.36 (revert OPS-8)"
+    );
+}
