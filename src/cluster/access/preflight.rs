@@ -25,7 +25,10 @@ const CONCURRENCY: usize = 8;
 /// What the rules reviews said, per namespace: the rules, and whether they are the whole answer.
 /// A namespace without an entry (cluster-wide needs, or a review that failed) is asked about need
 /// by need.
-struct Rules(BTreeMap<String, (Vec<ResourceRule>, bool)>);
+struct Rules(BTreeMap<String, Answer>);
+
+/// One namespace's rules, and whether the server says they are complete.
+type Answer = (Vec<ResourceRule>, bool);
 
 impl Rules {
     /// One rules review per namespace of `needs`, several at once.
@@ -35,30 +38,29 @@ impl Rules {
             .filter_map(|need| need.namespace.as_ref())
             .collect();
         let reviews: Api<SelfSubjectRulesReview> = Api::all(cluster.client.clone());
-        let answers: Vec<Option<(String, (Vec<ResourceRule>, bool))>> =
-            futures::stream::iter(namespaces)
-                .map(|namespace| {
-                    let reviews = reviews.clone();
-                    async move {
-                        let review = SelfSubjectRulesReview {
-                            spec: SelfSubjectRulesReviewSpec {
-                                namespace: Some(namespace.clone()),
-                            },
-                            ..SelfSubjectRulesReview::default()
-                        };
-                        let params = PostParams::default();
-                        let answer =
-                            crate::cluster::retry::idempotent(|| reviews.create(&params, &review))
-                                .await
-                                .ok()?;
-                        let status = answer.status?;
-                        let complete = !status.incomplete;
-                        Some((namespace.clone(), (status.resource_rules, complete)))
-                    }
-                })
-                .buffer_unordered(CONCURRENCY)
-                .collect()
-                .await;
+        let answers: Vec<Option<(String, Answer)>> = futures::stream::iter(namespaces)
+            .map(|namespace| {
+                let reviews = reviews.clone();
+                async move {
+                    let review = SelfSubjectRulesReview {
+                        spec: SelfSubjectRulesReviewSpec {
+                            namespace: Some(namespace.clone()),
+                        },
+                        ..SelfSubjectRulesReview::default()
+                    };
+                    let params = PostParams::default();
+                    let answer =
+                        crate::cluster::retry::idempotent(|| reviews.create(&params, &review))
+                            .await
+                            .ok()?;
+                    let status = answer.status?;
+                    let complete = !status.incomplete;
+                    Some((namespace.clone(), (status.resource_rules, complete)))
+                }
+            })
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
         Rules(answers.into_iter().flatten().collect())
     }
 
