@@ -6,7 +6,7 @@
 
 use super::Ctx;
 use super::access;
-use super::process::{self, Measured, Tally};
+use super::process::{self, Cmd, Measured, Tally};
 use super::report::{Line, Section, Verdict};
 use super::sim::{self, Setup, Sim, Spec};
 use super::stats::{Series, Unit, ratio, table};
@@ -53,6 +53,7 @@ pub fn measure(ctx: &Ctx) -> anyhow::Result<Section> {
     let mut tool_all = Tally::default();
     let mut kubectl_all = Tally::default();
     let mut tool_listed = Tally::default();
+    let mut tool_status = Tally::default();
     let mut kubectl_listed = Tally::default();
     let mut in_flight = Series::new(Unit::Count);
     let mut pages = 0;
@@ -92,6 +93,22 @@ pub fn measure(ctx: &Ctx) -> anyhow::Result<Section> {
             page_gap.push(millis(pair[0].ended(), pair[1].started()));
         }
         tool_all.push(&run, requests.len());
+
+        // `kubectl update status` reads the same workloads (and each namespace's lock).
+        let mark = sim.tail.mark();
+        let cmd = Cmd::new(&ctx.tool).env("NO_COLOR", "1").args([
+            "status".to_owned(),
+            "-c".to_owned(),
+            "stable".to_owned(),
+            "-A".to_owned(),
+            "-o".to_owned(),
+            "json".to_owned(),
+            "--kubeconfig".to_owned(),
+            sim.kubeconfig_str(),
+        ]);
+        let run = process::run_expecting(&cmd, true, 0)?;
+        check_status(&run, total)?;
+        tool_status.push(&run, sim.ci_requests_since(mark).len());
 
         let cache = sim.fresh_dir(&format!("cache-all-{rep}"))?;
         let mark = sim.tail.mark();
@@ -165,6 +182,22 @@ pub fn measure(ctx: &Ctx) -> anyhow::Result<Section> {
         },
     });
     section.line(Line {
+        measurement: format!("4. `status -c stable -A`, {total} Deployments: wall / peak RSS"),
+        tool: format!(
+            "{} / {}",
+            tool_status.wall.summary(),
+            tool_status.rss.summary()
+        ),
+        comparison: format!(
+            "kubectl get -A: {} / {}",
+            kubectl_all.wall.summary(),
+            kubectl_all.rss.summary()
+        ),
+        ratio: ratio(&tool_status.rss, &kubectl_all.rss),
+        target: "—".to_owned(),
+        verdict: Verdict::NoTarget,
+    });
+    section.line(Line {
         measurement: format!("4. Discovery `-n` × {listed_count}: most requests in flight"),
         tool: in_flight.summary(),
         comparison: "kubectl loop: 1".to_owned(),
@@ -198,6 +231,9 @@ pub fn measure(ctx: &Ctx) -> anyhow::Result<Section> {
             "kubectl get -n (largest call): peak RSS",
             &kubectl_listed.rss,
         ),
+        ("kubectl-update status -A: wall", &tool_status.wall),
+        ("kubectl-update status -A: peak RSS", &tool_status.rss),
+        ("kubectl-update status -A: requests", &tool_status.requests),
         ("kubectl-update -A: CPU", &tool_all.cpu),
         ("kubectl get -A: CPU", &kubectl_all.cpu),
         ("kubectl-update -A: requests", &tool_all.requests),
@@ -250,6 +286,23 @@ fn check_planned(run: &Measured, expected: usize) -> anyhow::Result<()> {
     anyhow::ensure!(
         found == expected,
         "the dry run planned {found} workloads, expected {expected}"
+    );
+    Ok(())
+}
+
+/// The status report lists every opted-in workload.
+fn check_status(run: &Measured, expected: usize) -> anyhow::Result<()> {
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout)
+        .map_err(|err| anyhow::anyhow!("status did not print a JSON report: {err}"))?;
+    let found: usize = report["clusters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|cluster| cluster["workloads"].as_array().map_or(0, Vec::len))
+        .sum();
+    anyhow::ensure!(
+        found == expected,
+        "status listed {found} workloads, expected {expected}"
     );
     Ok(())
 }
