@@ -274,3 +274,43 @@ fn offline_previews_warn_about_flux() {
     assert_eq!(quiet.code, 0, "{}", quiet.render());
     assert!(!quiet.stderr.contains("warning"), "{}", quiet.render());
 }
+
+#[test]
+fn after_waiting_for_the_lock_the_warning_is_not_repeated() {
+    let cluster = Cluster::start(&["managed.yaml"]);
+    let path = cluster.path("lease.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "apiVersion: coordination.k8s.io/v1
+kind: Lease
+metadata: {{name: kubectl-update-helm, namespace: managed}}
+spec:
+  holderIdentity: ci-runner-2/77/busy
+  leaseDurationSeconds: 3
+  acquireTime: \"{now}\"
+  renewTime: \"{now}\"
+",
+            now = crate::lock::micro_now()
+        ),
+    )
+    .unwrap();
+    let applied = cluster.kubectl(&["apply", "-f", &path.display().to_string()]);
+    assert_eq!(applied.code, 0, "{}", applied.render());
+    let res = cluster.update(&["-i", "busybox:1.37", "-c", "helm", "-n", "managed"]);
+    assert_eq!(res.code, 0, "{}", res.render());
+    assert!(
+        res.stderr
+            .contains("Waiting for the lock managed/kubectl-update-helm"),
+        "the run waited, so it planned again: {}",
+        res.stderr
+    );
+    assert_eq!(
+        res.stderr
+            .matches("workload is managed by another owner")
+            .count(),
+        1,
+        "{}",
+        res.stderr
+    );
+}

@@ -104,7 +104,7 @@ async fn update(
         let lock = held.insert(run.lock(&planned.plan, timeout).await?);
         if lock.waited {
             // Another run held the lock and may have changed what this one read: read again.
-            planned = run.plan_again(lock, timeout).await?;
+            planned = run.plan_again(lock, timeout, &planned.plan).await?;
             if planned.plan.is_unchanged() {
                 return run.unchanged(&mut planned);
             }

@@ -66,6 +66,12 @@ impl<'a> Run<'a> {
 
     /// Lists what is in scope, plans the update, and starts its report.
     pub(super) async fn discover_and_plan(&self) -> anyhow::Result<Planned> {
+        self.discover_and_plan_after(None).await
+    }
+
+    /// `discover_and_plan`, warning about other owners only when they differ from `before`'s (a
+    /// plan made again after waiting for the lock says nothing twice).
+    async fn discover_and_plan_after(&self, before: Option<&Plan>) -> anyhow::Result<Planned> {
         let (found, plan) = before_changes(
             self.interrupt,
             "while discovering",
@@ -77,7 +83,14 @@ impl<'a> Run<'a> {
         {
             return Err(refusal.into());
         }
-        if plan.changed_workloads().any(|it| !it.owners.is_empty()) {
+        let owners = |plan: &Plan| {
+            plan.changed_workloads()
+                .filter(|it| !it.owners.is_empty())
+                .map(|it| (it.id.clone(), it.owners.clone()))
+                .collect::<Vec<_>>()
+        };
+        let managed = owners(&plan);
+        if !managed.is_empty() && before.is_none_or(|before| owners(before) != managed) {
             self.sink.event(Event::Managed { plan: &plan });
         }
         let mut report = Report::planned(&plan, self.config.dry_run.unwrap_or(DryRun::None));
@@ -99,8 +112,9 @@ impl<'a> Run<'a> {
         &self,
         lock: &mut Lock,
         timeout: Duration,
+        before: &Plan,
     ) -> anyhow::Result<Planned> {
-        let planned = self.discover_and_plan().await?;
+        let planned = self.discover_and_plan_after(Some(before)).await?;
         lock.extend(
             &written_namespaces(&planned.plan),
             timeout,
