@@ -77,6 +77,7 @@ fn rolled_back() -> Report {
             reason: None,
             duration_seconds: Some(2.5),
         }],
+        rollback_migrations: Vec::new(),
         near_misses: Vec::new(),
         identity: None,
         cause: None,

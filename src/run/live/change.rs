@@ -25,7 +25,8 @@ impl Run<'_> {
             interrupt: self.interrupt.clone(),
             on_interrupt: self.config.on_interrupt,
         };
-        migrate::run_all(&self.cluster, &planned.plan, &templates, limits, self.sink).await
+        let migrations = &planned.plan.migrations;
+        migrate::run_all(&self.cluster, migrations, &templates, limits, self.sink).await
     }
 
     /// Interrupted during the migrations: no workload was changed.

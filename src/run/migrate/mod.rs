@@ -3,6 +3,7 @@
 //! A completed copy for the same template and image (a retried CI job) is reused, not run again,
 //! and a running one is followed, but only when it is exactly the copy this run would create
 //! (`migration::difference`): a Job someone else put under that name is never reused or followed.
+//! Rollback migrations run through the same `run_all`, after a rollback (`live::undo`).
 //! Never changes a workload or a template.
 
 mod job;
@@ -34,16 +35,17 @@ pub struct Limits {
     pub on_interrupt: OnInterrupt,
 }
 
-/// Runs the plan's migrations, group by group; stops after the first group with a failure.
+/// Runs `migrations` (the plan's forward or its rollback ones), group by group; stops after the
+/// first group with a failure.
 pub async fn run_all(
     cluster: &Cluster,
-    plan: &Plan,
+    migrations: &[MigrationPlan],
     templates: &BTreeMap<usize, Value>,
     limits: Limits,
     sink: &Arc<dyn Sink>,
 ) -> anyhow::Result<Vec<Outcome>> {
     let mut groups: BTreeMap<i64, Vec<&MigrationPlan>> = BTreeMap::new();
-    for migration in &plan.migrations {
+    for migration in migrations {
         groups
             .entry(migration::order(&templates[&migration.origin]))
             .or_default()
