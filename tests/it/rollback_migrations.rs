@@ -80,12 +80,21 @@ fn after_a_rolled_back_rollout_they_run_in_order_with_the_new_image() {
         "busybox:1.36",
         "the workloads were rolled back"
     );
-    let undone = res.stderr.find("schema undone").expect("undo-schema log");
-    let search = res.stderr.find("undoing search").expect("undo-search log");
-    assert!(undone < search, "order 1 before order 2: {}", res.stderr);
-    let rolled_back = res.stderr.find("rolling back").expect("rollback progress");
-    let undoing = res.stderr.find("undoing schema").unwrap();
-    assert!(rolled_back < undoing, "after the rollback: {}", res.stderr);
+    let at = |text: &str| {
+        res.stderr
+            .find(text)
+            .unwrap_or_else(|| panic!("{text:?} on stderr: {}", res.render()))
+    };
+    assert!(
+        at("schema undone") < at("undoing search"),
+        "order 1 before order 2: {}",
+        res.stderr
+    );
+    assert!(
+        at("rolling back") < at("undoing schema"),
+        "after the rollback: {}",
+        res.stderr
+    );
 
     let job = report["rollbackMigrations"][0]["job"].as_str().unwrap();
     assert!(job.starts_with("undo-schema-"), "{job}");
@@ -99,7 +108,7 @@ fn after_a_rolled_back_rollout_they_run_in_order_with_the_new_image() {
         "undo-schema"
     );
     assert_eq!(
-        cluster.image("shop", "job/undo-schema", "undo"),
+        cluster.image("shop", "job/undo-schema", "unschema"),
         "alpine:3.20",
         "templates are never changed"
     );
