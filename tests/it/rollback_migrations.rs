@@ -7,8 +7,9 @@
 use serde_json::Value;
 
 use crate::cluster::{Cluster, scenario};
+use crate::privilege::ci_token;
 use crate::schema::{check, validator};
-use crate::support::{Run, run};
+use crate::support::{Run, run, run_with};
 
 /// An update whose rollout fails (the app crashes) while its migrations succeed.
 fn failing_update(cluster: &Cluster, json: bool) -> Run {
@@ -327,4 +328,136 @@ fn previews_list_them_apart() {
         res.stdout
     );
     assert!(copies_of(&cluster, "undo-schema").is_empty());
+}
+
+/// A Job copy of `template` (a template JSON object as the cluster stores it) with `image`, as the
+/// tool makes it, made as JSON text by hand: the command `--dry-run=server` creates as the token.
+fn forged_copy(template: &Value, image: &str, edit: impl Fn(&mut Value)) -> String {
+    let name = template["metadata"]["name"].as_str().unwrap();
+    let mut annotations = template["metadata"]["annotations"].clone();
+    let annotations = annotations.as_object_mut().unwrap();
+    annotations.remove("kubectl-update.io/classifier");
+    annotations.remove("kubectl-update.io/order");
+    annotations.remove("kubectl.kubernetes.io/last-applied-configuration");
+    annotations.insert("kubectl-update.io/image".into(), Value::from(image));
+    let mut pod = template["spec"]["template"].clone();
+    pod["metadata"] = serde_json::json!({"labels": {"kubectl-update.io/migration-of": name}});
+    pod["spec"]["containers"][0]["image"] = Value::from(image);
+    let mut copy = serde_json::json!({"apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"name": format!("{name}-forged"), "namespace": "shop",
+            "labels": {"kubectl-update.io/migration-of": name}, "annotations": annotations},
+        "spec": {"backoffLimit": template["spec"]["backoffLimit"].clone(), "suspend": false,
+            "ttlSecondsAfterFinished": 86400, "template": pod}});
+    if let Some(spec) = template["spec"].as_object() {
+        for (key, value) in spec {
+            if ![
+                "suspend",
+                "selector",
+                "manualSelector",
+                "template",
+                "backoffLimit",
+            ]
+            .contains(&key.as_str())
+            {
+                copy["spec"][key] = value.clone();
+            }
+        }
+    }
+    edit(&mut copy);
+    copy.to_string()
+}
+
+#[test]
+fn the_ci_token_runs_them_under_the_generated_policy_and_cannot_forge_one() {
+    let cluster = Cluster::start(&[
+        "shop.yaml",
+        "forward-tool-migration.yaml",
+        "rollback-migrations.yaml",
+    ]);
+    let kubeconfig = ci_token(
+        &cluster,
+        &[
+            "-c",
+            "stable",
+            "--allow-repository",
+            "busybox",
+            "--allow-repository",
+            "alpine",
+        ],
+    );
+    let create = |body: &str| {
+        let cmd = cluster.kubectl_command(&kubeconfig, "kubectl-cache-ci");
+        run_with(cmd, &["create", "--dry-run=server", "-f", "-"], Some(body))
+    };
+    let undo = cluster.get(&["-n", "shop", "job/undo-schema"]);
+    let schema = cluster.get(&["-n", "shop", "job/schema"]);
+    // A forward template's copy claiming to be a rollback one, and a rollback template's copy
+    // without its phase or with another command: each refused (once the policy is in effect).
+    let forged = [
+        forged_copy(&schema, "alpine:3.21", |it| {
+            it["metadata"]["annotations"]["kubectl-update.io/migration"] = "rollback".into()
+        }),
+        forged_copy(&undo, "alpine:3.21", |it| {
+            it["metadata"]["annotations"]
+                .as_object_mut()
+                .unwrap()
+                .remove("kubectl-update.io/migration");
+        }),
+        forged_copy(&undo, "alpine:3.21", |it| {
+            it["spec"]["template"]["spec"]["containers"][0]["command"] =
+                serde_json::json!(["sh", "-c", "echo pwned"])
+        }),
+    ];
+    let started = std::time::Instant::now();
+    while create(&forged[0]).code == 0 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the admission policy never took effect"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    for body in &forged {
+        let res = create(body);
+        assert_ne!(res.code, 0, "{body}: {}", res.render());
+        assert!(
+            res.stderr.contains("ValidatingAdmissionPolicy")
+                || res.stderr.contains("denied")
+                || res.stderr.contains("forbidden"),
+            "{}",
+            res.render()
+        );
+    }
+    let honest = forged_copy(&undo, "alpine:3.21", |_| {});
+    let res = create(&honest);
+    assert_eq!(
+        res.code,
+        0,
+        "the copy as the tool makes it: {}",
+        res.render()
+    );
+
+    let ci = kubeconfig.display().to_string();
+    let res = cluster.update(&[
+        "--kubeconfig",
+        &ci,
+        "-i",
+        "busybox:crash-1",
+        "-i",
+        "alpine:3.21",
+        "-c",
+        "stable",
+        "-n",
+        "shop",
+        "--fail-after",
+        "2s",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(res.code, 4, "{}", res.render());
+    let report = check(&validator(), &res);
+    assert_eq!(
+        statuses(&report),
+        pairs(&[("undo-schema", "succeeded"), ("undo-search", "succeeded")])
+    );
+    assert!(!res.stderr.contains("could not record"), "{}", res.stderr);
 }
