@@ -40,7 +40,7 @@ impl Sink for Progress {
             )),
             Event::MigrationRerun { job } => {
                 self.say(&format!(
-                    "{job}: an earlier copy failed; deleting it and running again"
+                    "{job}: an earlier copy failed (or, for a rollback migration, ran before); deleting it and running again"
                 ));
             }
             Event::MigrationFollowed { job } => {

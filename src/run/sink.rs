@@ -49,7 +49,8 @@ pub enum Event<'a> {
         lease: &'a str,
         holder: &'a str,
     },
-    /// An earlier copy of a migration failed: it is deleted and run again.
+    /// An earlier copy of a migration failed (or a rollback migration's completed): it is deleted
+    /// and run again.
     MigrationRerun { job: &'a str },
     /// This run's copy of a migration is already running: it is followed.
     MigrationFollowed { job: &'a str },

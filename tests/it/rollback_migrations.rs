@@ -113,6 +113,16 @@ fn after_a_rolled_back_rollout_they_run_in_order_with_the_new_image() {
         "alpine:3.20",
         "templates are never changed"
     );
+
+    // A retried CI job: what was undone is done again, and undone again; nothing is reused.
+    let again = failing_update(&cluster, true);
+    assert_eq!(again.code, 4, "{}", again.render());
+    let again = check(&validator(), &again);
+    assert_eq!(again["migrations"][0]["status"], "succeeded", "not reused");
+    assert_eq!(
+        statuses(&again),
+        pairs(&[("undo-schema", "succeeded"), ("undo-search", "succeeded")])
+    );
 }
 
 #[test]

@@ -24,6 +24,7 @@ impl Run<'_> {
             server_dry_run: self.server_dry_run,
             interrupt: self.interrupt.clone(),
             on_interrupt: self.config.on_interrupt,
+            reuse: true,
         };
         let migrations = &planned.plan.migrations;
         migrate::run_all(&self.cluster, migrations, &templates, limits, self.sink).await

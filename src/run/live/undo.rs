@@ -1,8 +1,10 @@
 //! Rollback migrations: after a failed rollout was rolled back, and only when forward migrations
 //! ran (or were reused) in this run, run the copies of the templates annotated
 //! `kubectl-update.io/migration: rollback`, with the new image, in `kubectl-update.io/order`
-//! groups, within the rollback's grace. Never runs them in any other case (the report says why),
-//! never changes a workload, and never reverses anything itself: what to undo is the template's.
+//! groups, within the rollback's grace; a completed copy from an earlier run is run again, not
+//! reused, and this run's forward copies are deleted afterwards so that a retry runs them again.
+//! Never runs them in any other case (the report says why), never changes a workload, and never
+//! reverses anything itself: what to undo is the template's.
 
 use crate::plan::audit::{Reason, Record};
 use crate::plan::patch::Patched;
@@ -49,9 +51,18 @@ impl Run<'_> {
             server_dry_run: false,
             interrupt: self.interrupt.clone(),
             on_interrupt: self.config.on_interrupt,
+            reuse: false,
         };
         let outcomes =
             migrate::run_all(&self.cluster, migrations, &templates, limits, self.sink).await?;
+        // What the forward copies did is being undone: a retried run must run them again.
+        let forward: Vec<(String, String)> = planned
+            .report
+            .migrations
+            .iter()
+            .filter_map(|it| Some((it.namespace.clone(), it.job.clone()?)))
+            .collect();
+        migrate::delete_copies(&self.cluster, &forward, self.sink).await;
         self.sink.event(Event::Clear);
         record::rollback_migrations(&mut planned.report, &outcomes);
         record::skip_rollback_migrations(&mut planned.report, "an earlier one failed");
