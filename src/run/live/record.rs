@@ -37,6 +37,16 @@ pub fn skip_rollback_migrations(report: &mut Report, reason: &str) {
     }
 }
 
+/// Every rollback migration not yet accounted for `failed`, for `reason`.
+pub fn fail_rollback_migrations(report: &mut Report, reason: &str) {
+    for migration in &mut report.rollback_migrations {
+        if migration.status.is_none() {
+            migration.status = Some("failed".to_owned());
+            migration.reason = Some(reason.to_owned());
+        }
+    }
+}
+
 /// Why rollback migrations did not run, by how the run ended (`report.result`); `None` for a
 /// preview, whose rollback migrations keep no status.
 pub fn why_rollback_migrations_skipped(result: &str) -> Option<&'static str> {

@@ -22,6 +22,8 @@ pub(super) enum Undone {
     Failed(Outcome),
     /// The run was interrupted while they ran.
     Interrupted,
+    /// They could not be run (an API call failed): the rollback is incomplete.
+    Error(String),
 }
 
 impl Run<'_> {
@@ -53,8 +55,17 @@ impl Run<'_> {
             on_interrupt: self.config.on_interrupt,
             reuse: false,
         };
-        let outcomes =
-            migrate::run_all(&self.cluster, migrations, &templates, limits, self.sink).await?;
+        let ran = migrate::run_all(&self.cluster, migrations, &templates, limits, self.sink).await;
+        let outcomes = match ran {
+            Ok(outcomes) => outcomes,
+            Err(err) => {
+                self.sink.event(Event::Clear);
+                let error = format!("{err:#}");
+                let reason = format!("could not run: {error}");
+                record::fail_rollback_migrations(&mut planned.report, &reason);
+                return Ok(Undone::Error(error));
+            }
+        };
         // What the forward copies did is being undone: a retried run must run them again.
         let forward: Vec<(String, String)> = planned
             .report

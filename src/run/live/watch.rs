@@ -107,41 +107,52 @@ impl Run<'_> {
         } else {
             Undone::Fine
         };
-        if let Undone::Failed(failed) = &undone {
-            planned.report.result = "rollback-failed".to_owned();
-            planned.report.reason = Some(format!(
-                "{failure}; rolled back, but rollback migration {}/{} failed: {}",
+        let undo_failure = match &undone {
+            Undone::Failed(failed) => Some(format!(
+                "rollback migration {}/{} failed: {}",
                 failed.namespace,
                 failed.job,
                 failed.reason.as_deref().unwrap_or("unknown")
-            ));
-        }
-        if let Undone::Interrupted = &undone {
+            )),
+            Undone::Error(error) => Some(format!("the rollback migrations could not run: {error}")),
+            Undone::Interrupted | Undone::Fine => None,
+        };
+        if let Some(undo_failure) = &undo_failure {
+            planned.report.result = "rollback-failed".to_owned();
+            planned.report.reason = Some(format!("{failure}; rolled back, but {undo_failure}"));
+        } else if let Undone::Interrupted = &undone {
             planned.report.result = "interrupted".to_owned();
         }
         self.report(planned, Exit::RolloutFailed)?;
         let report = &planned.report;
-        let exit = if let Undone::Failed(failed) = &undone {
+        if complete {
             self.sink.end(Ending::RolloutFailed {
                 failure,
                 rolled_back: true,
             })?;
-            self.sink.end(Ending::RollbackMigrationFailed(failed))?;
-            Exit::RollbackFailed
-        } else if let Undone::Interrupted = &undone {
-            self.sink.end(Ending::Message(
-                "Interrupted during the rollback migrations: the workloads were rolled back",
-            ))?;
-            Exit::Interrupted
-        } else if complete {
-            self.sink.end(Ending::RolloutFailed {
-                failure,
-                rolled_back: true,
-            })?;
-            Exit::RolloutFailed
-        } else {
-            self.sink.end(Ending::RollbackFailed { report, patched })?;
-            Exit::RollbackFailed
+        }
+        let exit = match &undone {
+            Undone::Failed(failed) => {
+                self.sink.end(Ending::RollbackMigrationFailed(failed))?;
+                Exit::RollbackFailed
+            }
+            Undone::Error(error) => {
+                self.sink.end(Ending::Message(&format!(
+                    "error: the rollback migrations could not run: {error}; the rollback is incomplete"
+                )))?;
+                Exit::RollbackFailed
+            }
+            Undone::Interrupted => {
+                self.sink.end(Ending::Message(
+                    "Interrupted during the rollback migrations: the workloads were rolled back",
+                ))?;
+                Exit::Interrupted
+            }
+            Undone::Fine if complete => Exit::RolloutFailed,
+            Undone::Fine => {
+                self.sink.end(Ending::RollbackFailed { report, patched })?;
+                Exit::RollbackFailed
+            }
         };
         self.sink.end(Ending::Diagnoses(report))?;
         Ok(exit)
