@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::cli::DryRun;
 use crate::plan::owners::Owner;
 use crate::plan::workload::ContainerList;
-use crate::plan::{ContainerChange, Plan};
+use crate::plan::{ContainerChange, MigrationPlan, Plan};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -20,6 +20,10 @@ pub struct Report {
     pub classifier: String,
     pub workloads: Vec<WorkloadReport>,
     pub migrations: Vec<MigrationReport>,
+    /// Rollback migrations (`kubectl-update.io/migration: rollback`): present when the plan has
+    /// any. Live status: `succeeded`, `failed`, `interrupted`, or `skipped` with the reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rollback_migrations: Vec<MigrationReport>,
     pub near_misses: Vec<NearMissReport>,
     /// The user the API server says ran the update (live runs only).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -105,13 +109,29 @@ pub struct MigrationReport {
     /// The Job created (live runs only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub job: Option<String>,
-    /// `succeeded`, `failed`, `reused`, `dry-run` or `not-started` (live runs only).
+    /// `succeeded`, `failed`, `reused`, `dry-run`, `interrupted` or `not-started` (live runs
+    /// only; a rollback migration: `succeeded`, `failed`, `interrupted` or `skipped`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration_seconds: Option<f64>,
+}
+
+impl MigrationReport {
+    /// A planned migration, before it ran.
+    pub fn planned(migration: &MigrationPlan) -> MigrationReport {
+        MigrationReport {
+            namespace: migration.template.namespace.clone(),
+            template: migration.template.name.clone(),
+            image: migration.image.clone(),
+            job: None,
+            status: None,
+            reason: None,
+            duration_seconds: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -162,15 +182,12 @@ impl Report {
             migrations: plan
                 .migrations
                 .iter()
-                .map(|migration| MigrationReport {
-                    namespace: migration.template.namespace.clone(),
-                    template: migration.template.name.clone(),
-                    image: migration.image.clone(),
-                    job: None,
-                    status: None,
-                    reason: None,
-                    duration_seconds: None,
-                })
+                .map(MigrationReport::planned)
+                .collect(),
+            rollback_migrations: plan
+                .rollback_migrations
+                .iter()
+                .map(MigrationReport::planned)
                 .collect(),
             near_misses: plan
                 .near_misses

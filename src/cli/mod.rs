@@ -22,7 +22,7 @@ Exit codes:
   2    usage: unknown flag, missing or malformed flag value (image, classifier, duration)
   3    a migration failed; no workload was changed
   4    a rollout failed; changed workloads were rolled back unless --no-rollback
-  5    a rollback failed or is incomplete
+  5    a rollback failed or is incomplete (a workload, or a rollback migration)
   130  interrupted";
 
 /// `--version`: the crate version and the git commit it was built from (`unknown` outside git).
@@ -52,7 +52,8 @@ Examples:
 /// Finds Deployments, StatefulSets, DaemonSets and CronJobs whose `kubectl-update.io/classifier`
 /// (or legacy `xcnt.io/update-classifier`) annotation lists the classifier and whose containers use
 /// the image's repository; runs annotated Job templates as migrations first; patches only image
-/// fields; watches the rollouts and rolls back on failure.
+/// fields; watches the rollouts and rolls back on failure (then runs the Job templates annotated
+/// `kubectl-update.io/migration: rollback`).
 #[derive(Debug, Parser)]
 #[command(
     name = "kubectl update",

@@ -125,11 +125,17 @@ pub fn step_summary(report: &Report) -> String {
     if let Some(reason) = &report.reason {
         out.push_str(&format!("> {}\n\n", cell(reason)));
     }
-    if !report.migrations.is_empty() {
-        out.push_str(
-            "| Namespace | Migration template | Job | Status |\n| --- | --- | --- | --- |\n",
-        );
-        for migration in &report.migrations {
+    for (title, migrations) in [
+        ("Migration template", &report.migrations),
+        ("Rollback migration template", &report.rollback_migrations),
+    ] {
+        if migrations.is_empty() {
+            continue;
+        }
+        out.push_str(&format!(
+            "| Namespace | {title} | Job | Status |\n| --- | --- | --- | --- |\n"
+        ));
+        for migration in migrations {
             out.push_str(&format!(
                 "| {} | {} | {} | {} |\n",
                 cell(&migration.namespace),
@@ -296,6 +302,7 @@ mod tests {
                 owners: Vec::new(),
             }],
             migrations: Vec::new(),
+            rollback_migrations: Vec::new(),
             near_misses: Vec::new(),
             identity: Some("ci".to_owned()),
             cause: None,

@@ -13,16 +13,35 @@ use crate::run::outcome::Outcome;
 
 /// A failed migration: its reason and last log lines; nothing else was touched.
 pub fn migration_failure(outcome: &Outcome) -> io::Result<()> {
+    failed_migration(
+        outcome,
+        "Migration failed",
+        "migration",
+        "no workload was changed",
+    )
+}
+
+/// A failed rollback migration: the workloads were rolled back, the rollback is incomplete.
+pub fn rollback_migration_failure(outcome: &Outcome) -> io::Result<()> {
+    failed_migration(
+        outcome,
+        "Rollback migration failed",
+        "rollback migration",
+        "the workloads were rolled back, but the rollback is incomplete",
+    )
+}
+
+/// A failed migration Job, its last log lines and how to read the rest.
+fn failed_migration(outcome: &Outcome, title: &str, what: &str, state: &str) -> io::Result<()> {
     let red = Style::new().red().bold().for_stderr();
     let mut stderr = io::stderr().lock();
-    writeln!(
-        stderr,
-        "{} migration {} (from template {}) failed: {}; no workload was changed",
-        red.apply_to("error:"),
+    let text = format!(
+        "{what} {} (from template {}) failed: {}; {state}",
         outcome.job,
         outcome.template,
         outcome.reason.as_deref().unwrap_or("unknown reason")
-    )?;
+    );
+    writeln!(stderr, "{} {text}", red.apply_to("error:"))?;
     if !outcome.last_lines.is_empty() {
         writeln!(stderr, "  last log lines of {}:", outcome.job)?;
         for line in &outcome.last_lines {
@@ -35,15 +54,7 @@ pub fn migration_failure(outcome: &Outcome) -> io::Result<()> {
         outcome.namespace, outcome.job
     )?;
     drop(stderr);
-    annotate(
-        "Migration failed",
-        &format!(
-            "migration {} (from template {}) failed: {}; no workload was changed",
-            outcome.job,
-            outcome.template,
-            outcome.reason.as_deref().unwrap_or("unknown reason")
-        ),
-    )
+    annotate(title, &text)
 }
 
 /// A failed rollout, rolled back or (with --no-rollback) left in place.

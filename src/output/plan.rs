@@ -1,12 +1,13 @@
-//! The plan as aligned tables: workloads (from → to), migrations and near misses, fitted to the
-//! terminal. Shared by the offline preview and a live dry run; only renders, never prints.
+//! The plan as aligned tables: workloads (from → to), migrations, rollback migrations and near
+//! misses, fitted to the terminal. Shared by the offline preview and a live dry run; only renders,
+//! never prints.
 
 use console::Style;
 
 use crate::output::plural;
 use crate::output::table::{self, Cell, Role};
-use crate::plan::Plan;
 use crate::plan::workload::ContainerList;
+use crate::plan::{MigrationPlan, Plan};
 
 /// The plan as aligned tables (workloads, migrations, near misses), fitted to the terminal.
 pub fn plan_table(plan: &Plan) -> String {
@@ -74,30 +75,18 @@ pub fn plan_table_width(plan: &Plan, width: usize) -> String {
             width,
         ));
     }
-    if !plan.migrations.is_empty() {
-        let header = ["NAMESPACE", "JOB TEMPLATE", "IMAGE"].map(|it| bold.apply_to(it).to_string());
-        let rows: Vec<[Cell; 3]> = plan
-            .migrations
-            .iter()
-            .map(|migration| {
-                [
-                    migration.template.namespace.as_str().into(),
-                    migration.template.name.as_str().into(),
-                    new.apply_to(&migration.image).to_string().into(),
-                ]
-            })
-            .collect();
-        out.push_str(&format!(
-            "\n{} (run first, before any workload changes)\n",
-            bold.apply_to("Migrations")
-        ));
-        out.push_str(&table::render(
-            header,
-            &rows,
-            [Role::Plain, Role::Name, Role::Images],
-            width,
-        ));
-    }
+    out.push_str(&migration_table(
+        &plan.migrations,
+        "Migrations",
+        "run first, before any workload changes",
+        width,
+    ));
+    out.push_str(&migration_table(
+        &plan.rollback_migrations,
+        "Rollback migrations",
+        "run only if a rollout fails after migrations",
+        width,
+    ));
     if !plan.near_misses.is_empty() {
         out.push_str(&format!(
             "\n{} (not updated)\n",
@@ -111,4 +100,40 @@ pub fn plan_table_width(plan: &Plan, width: usize) -> String {
         }
     }
     out
+}
+
+/// A titled table of migration templates and the image their copies run; empty when none.
+fn migration_table(migrations: &[MigrationPlan], title: &str, when: &str, width: usize) -> String {
+    if migrations.is_empty() {
+        return String::new();
+    }
+    let bold = Style::new().bold();
+    let new = Style::new().green();
+    let header = ["NAMESPACE", "JOB TEMPLATE", "IMAGE"].map(|it| bold.apply_to(it).to_string());
+    let rows: Vec<[Cell; 3]> = migrations
+        .iter()
+        .map(|migration| {
+            [
+                migration.template.namespace.as_str().into(),
+                migration.template.name.as_str().into(),
+                new.apply_to(&migration.image).to_string().into(),
+            ]
+        })
+        .collect();
+    let mut out = format!("\n{} ({when})\n", bold.apply_to(title));
+    out.push_str(&table::render(
+        header,
+        &rows,
+        [Role::Plain, Role::Name, Role::Images],
+        width,
+    ));
+    out
+}
+
+/// For a summary line: `, 1 rollback migration on standby` when the plan has any, else nothing.
+pub fn rollback_standby(plan: &Plan) -> String {
+    match plan.rollback_migrations.len() {
+        0 => String::new(),
+        n => format!(", {n} rollback migration{} on standby", plural(n)),
+    }
 }

@@ -64,7 +64,7 @@ pub fn preview(
     let n_changed = plan.changed_workloads().count();
     let n_unchanged = plan.workloads.len() - n_changed;
     let summary = format!(
-        "Offline preview of {} document{}: {} workload{} to update, {} already at the target, {} migration{} to run; nothing was written (dry run: {})",
+        "Offline preview of {} document{}: {} workload{} to update, {} already at the target, {} migration{} to run{}; nothing was written (dry run: {})",
         preview.n_documents,
         plural(preview.n_documents),
         n_changed,
@@ -72,6 +72,7 @@ pub fn preview(
         n_unchanged,
         plan.migrations.len(),
         plural(plan.migrations.len()),
+        crate::output::plan::rollback_standby(plan),
         dry_run_name(dry_run),
     );
     message(&summary)

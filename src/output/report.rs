@@ -12,7 +12,7 @@ use crate::output::plan::plan_table;
 use crate::output::table::{self, Cell, Role};
 use crate::output::{ci, message, plural};
 use crate::plan::Plan;
-use crate::report::Report;
+use crate::report::{MigrationReport, Report};
 
 /// Prints the report of a live run: JSON, or tables (the plan for a dry run, the outcome otherwise)
 /// with a summary line on stderr.
@@ -38,11 +38,12 @@ pub fn live_report(
             ""
         };
         return message(&format!(
-            "Dry run ({mode}): {} workload{} to update, {} migration{} to run; {detail}nothing was changed",
+            "Dry run ({mode}): {} workload{} to update, {} migration{} to run{}; {detail}nothing was changed",
             plan.changed_workloads().count(),
             plural(plan.changed_workloads().count()),
             plan.migrations.len(),
             plural(plan.migrations.len()),
+            crate::output::plan::rollback_standby(plan),
         ));
     }
     stdout.write_all(outcome_table(report, table::terminal_width()).as_bytes())?;
@@ -75,39 +76,7 @@ pub fn live_report(
 fn outcome_table(report: &Report, width: usize) -> String {
     let bold = Style::new().bold();
     let mut out = String::new();
-    if !report.migrations.is_empty() {
-        let header = ["NAMESPACE", "TEMPLATE", "JOB", "STATUS", "DURATION"]
-            .map(|it| bold.apply_to(it).to_string());
-        let rows: Vec<[Cell; 5]> = report
-            .migrations
-            .iter()
-            .map(|migration| {
-                [
-                    migration.namespace.as_str().into(),
-                    migration.template.as_str().into(),
-                    migration.job.as_deref().unwrap_or("-").into(),
-                    migration.status.as_deref().unwrap_or("-").into(),
-                    migration
-                        .duration_seconds
-                        .map_or_else(|| "-".to_owned(), |it| format!("{it:.1}s"))
-                        .into(),
-                ]
-            })
-            .collect();
-        out.push_str(&format!("{}\n", bold.apply_to("Migrations")));
-        out.push_str(&table::render(
-            header,
-            &rows,
-            [
-                Role::Plain,
-                Role::Name,
-                Role::Name,
-                Role::Plain,
-                Role::Plain,
-            ],
-            width,
-        ));
-    }
+    out.push_str(&migration_table("Migrations", &report.migrations, width));
     let header =
         ["NAMESPACE", "KIND", "NAME", "STATUS", "IMAGES"].map(|it| bold.apply_to(it).to_string());
     let rows: Vec<[Cell; 5]> = report
@@ -141,6 +110,50 @@ fn outcome_table(report: &Report, width: usize) -> String {
             Role::Name,
             Role::Plain,
             Role::Images,
+        ],
+        width,
+    ));
+    let rollback = migration_table("Rollback migrations", &report.rollback_migrations, width);
+    if !rollback.is_empty() {
+        out.push('\n');
+        out.push_str(&rollback);
+    }
+    out
+}
+
+/// A titled table of migrations and how each ended; empty when there are none.
+fn migration_table(title: &str, migrations: &[MigrationReport], width: usize) -> String {
+    if migrations.is_empty() {
+        return String::new();
+    }
+    let bold = Style::new().bold();
+    let header = ["NAMESPACE", "TEMPLATE", "JOB", "STATUS", "DURATION"]
+        .map(|it| bold.apply_to(it).to_string());
+    let rows: Vec<[Cell; 5]> = migrations
+        .iter()
+        .map(|migration| {
+            [
+                migration.namespace.as_str().into(),
+                migration.template.as_str().into(),
+                migration.job.as_deref().unwrap_or("-").into(),
+                migration.status.as_deref().unwrap_or("-").into(),
+                migration
+                    .duration_seconds
+                    .map_or_else(|| "-".to_owned(), |it| format!("{it:.1}s"))
+                    .into(),
+            ]
+        })
+        .collect();
+    let mut out = format!("{}\n", bold.apply_to(title));
+    out.push_str(&table::render(
+        header,
+        &rows,
+        [
+            Role::Plain,
+            Role::Name,
+            Role::Name,
+            Role::Plain,
+            Role::Plain,
         ],
         width,
     ));

@@ -40,7 +40,7 @@ impl Sink for Progress {
             )),
             Event::MigrationRerun { job } => {
                 self.say(&format!(
-                    "{job}: an earlier copy failed; deleting it and running again"
+                    "{job}: an earlier copy failed (or, for a rollback migration, ran before); deleting it and running again"
                 ));
             }
             Event::MigrationFollowed { job } => {
@@ -71,6 +71,9 @@ impl Sink for Progress {
             }
             Event::RollbackAfterInterrupt { n_workloads } => self.say(&format!(
                 "Interrupted: rolling back the {n_workloads} workload(s) this run patched (a second signal exits at once)"
+            )),
+            Event::RollbackMigrations { n_migrations } => self.say(&format!(
+                "Rolled back; running {n_migrations} rollback migration(s)"
             )),
             Event::RollingBack { key } => self.say(&format!("{key}: rolling back")),
             Event::DeletingStuckPod { key, pod } => {
@@ -104,6 +107,9 @@ impl Sink for Progress {
             } => output::report::rollback_report(report, format, elapsed),
             Ending::Message(text) => output::message(text),
             Ending::MigrationFailed(outcome) => output::failure::migration_failure(outcome),
+            Ending::RollbackMigrationFailed(outcome) => {
+                output::failure::rollback_migration_failure(outcome)
+            }
             Ending::RolloutFailed {
                 failure,
                 rolled_back,

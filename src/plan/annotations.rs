@@ -15,6 +15,39 @@ pub const CLASSIFIER: &str = "kubectl-update.io/classifier";
 pub const LEGACY_CLASSIFIER: &str = "xcnt.io/update-classifier";
 /// Both classifier annotations, primary first.
 pub const CLASSIFIER_KEYS: [&str; 2] = [CLASSIFIER, LEGACY_CLASSIFIER];
+/// The annotation saying when a migration template runs: `forward` (the default: before any
+/// workload changes) or `rollback` (after a failed rollout was rolled back, see `Phase`).
+pub const MIGRATION: &str = "kubectl-update.io/migration";
+
+/// When a migration template runs (its `kubectl-update.io/migration` annotation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Before any workload changes (no annotation, or `forward`).
+    Forward,
+    /// Only after a rollout failed following forward migrations and the workloads were rolled
+    /// back.
+    Rollback,
+}
+
+impl Phase {
+    /// Reads the annotation's value (`None` when absent); surrounding spaces and case are ignored.
+    pub fn read(value: Option<&str>) -> Result<Phase, MalformedAnnotation> {
+        match value.map(|it| it.trim().to_ascii_lowercase()).as_deref() {
+            None | Some("forward") => Ok(Phase::Forward),
+            Some("rollback") => Ok(Phase::Rollback),
+            Some(_) => Err(MalformedAnnotation {
+                key: MIGRATION,
+                value: value.unwrap_or_default().to_owned(),
+                reason: "it must be `forward` or `rollback`".to_owned(),
+            }),
+        }
+    }
+
+    /// Reads it from a migration template's facts.
+    pub fn of(facts: &WorkloadFacts) -> Result<Phase, MalformedAnnotation> {
+        Phase::read(facts.annotation(MIGRATION))
+    }
+}
 
 /// A validated classifier: 1-63 characters of `[A-Za-z0-9._-]`, alphanumeric at both ends.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -214,5 +247,18 @@ mod tests {
             "{err}"
         );
         assert!(opt_in(json!({CLASSIFIER: ""})).is_err());
+    }
+
+    #[test]
+    fn migration_phases() {
+        assert_eq!(Phase::read(None), Ok(Phase::Forward));
+        assert_eq!(Phase::read(Some("forward")), Ok(Phase::Forward));
+        assert_eq!(Phase::read(Some(" Rollback ")), Ok(Phase::Rollback));
+        let err = Phase::read(Some("rolback")).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            r#"annotation kubectl-update.io/migration="rolback" is malformed: it must be `forward` or `rollback`"#
+        );
+        assert!(Phase::read(Some("")).is_err());
     }
 }

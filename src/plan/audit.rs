@@ -114,13 +114,16 @@ pub enum Reason {
     RolledBack,
     /// A migration failed, so the workload was not updated (Warning).
     MigrationFailed,
+    /// A rollback migration failed after the workload was rolled back (Warning).
+    RollbackMigrationFailed,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 3] = [
+    pub const ALL: [Reason; 4] = [
         Reason::ImageUpdated,
         Reason::RolledBack,
         Reason::MigrationFailed,
+        Reason::RollbackMigrationFailed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -128,13 +131,16 @@ impl Reason {
             Reason::ImageUpdated => "ImageUpdated",
             Reason::RolledBack => "RolledBack",
             Reason::MigrationFailed => "MigrationFailed",
+            Reason::RollbackMigrationFailed => "RollbackMigrationFailed",
         }
     }
 
     fn event_type(self) -> &'static str {
         match self {
             Reason::ImageUpdated => "Normal",
-            Reason::RolledBack | Reason::MigrationFailed => "Warning",
+            Reason::RolledBack | Reason::MigrationFailed | Reason::RollbackMigrationFailed => {
+                "Warning"
+            }
         }
     }
 
@@ -142,7 +148,7 @@ impl Reason {
         match self {
             Reason::ImageUpdated => "Update",
             Reason::RolledBack => "Rollback",
-            Reason::MigrationFailed => "Migrate",
+            Reason::MigrationFailed | Reason::RollbackMigrationFailed => "Migrate",
         }
     }
 }
@@ -177,7 +183,9 @@ pub fn message(record: &Record<'_>) -> String {
         .collect();
     let mut res = match record.reason {
         Reason::ImageUpdated => format!("image updated: {}", images.join(", ")),
-        Reason::RolledBack => format!("rolled back: {}", images.join(", ")),
+        Reason::RolledBack | Reason::RollbackMigrationFailed => {
+            format!("rolled back: {}", images.join(", "))
+        }
         Reason::MigrationFailed => format!("not updated: {}", images.join(", ")),
     };
     if let Some(detail) = &record.detail {

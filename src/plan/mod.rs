@@ -18,7 +18,7 @@ pub mod workload;
 use serde_json::Value;
 
 use crate::error::{Exit, Failure};
-use crate::plan::annotations::{Classifier, OptIn};
+use crate::plan::annotations::{Classifier, OptIn, Phase};
 use crate::plan::facts::WorkloadFacts;
 use crate::plan::image::{Repository, TargetImage, repository_of, same_image};
 use crate::plan::workload::{Container, ContainerList, Kind, ObjectId};
@@ -49,6 +49,10 @@ pub struct Plan {
     pub workloads: Vec<WorkloadPlan>,
     /// Migration templates, ordered by namespace and name.
     pub migrations: Vec<MigrationPlan>,
+    /// Rollback migration templates (`kubectl-update.io/migration: rollback`), ordered by
+    /// namespace and name: run only after a rollout failed following forward migrations and the
+    /// workloads were rolled back. Never among `migrations`.
+    pub rollback_migrations: Vec<MigrationPlan>,
     /// Ordered by namespace, kind and name.
     pub near_misses: Vec<NearMiss>,
     /// Every classifier listed by an object in scope, sorted: what a mistyped `-c` is compared
@@ -97,18 +101,29 @@ pub struct NearMiss {
 /// Planning stops on an annotation that cannot be read on an object that uses a requested image:
 /// silently skipping it could leave part of an application behind.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "{id}: {problem}; fix the annotation to a comma-separated list of classifiers such as `stable, canary`"
-)]
+#[error("{id}: {problem}; {fix}")]
 pub struct PlanError {
     pub id: ObjectId,
     pub problem: String,
+    /// How to fix the annotation.
+    pub fix: String,
 }
+
+/// How to fix a malformed classifier annotation.
+const FIX_CLASSIFIER: &str =
+    "fix the annotation to a comma-separated list of classifiers such as `stable, canary`";
 
 impl Plan {
     /// Nothing matched: no workload (changed or not) and no migration template.
     pub fn is_empty(&self) -> bool {
-        self.workloads.is_empty() && self.migrations.is_empty()
+        self.workloads.is_empty()
+            && self.migrations.is_empty()
+            && self.rollback_migrations.is_empty()
+    }
+
+    /// Every migration template of the plan, forward ones first.
+    pub fn all_migrations(&self) -> impl Iterator<Item = &MigrationPlan> {
+        self.migrations.iter().chain(&self.rollback_migrations)
     }
 
     pub fn changed_workloads(&self) -> impl Iterator<Item = &WorkloadPlan> {
@@ -147,6 +162,7 @@ pub fn plan_facts<'a>(
         classifier: request.classifier.clone(),
         workloads: Vec::new(),
         migrations: Vec::new(),
+        rollback_migrations: Vec::new(),
         near_misses: Vec::new(),
         classifiers_seen: Vec::new(),
     };
@@ -168,6 +184,7 @@ pub fn plan_facts<'a>(
                 return Err(PlanError {
                     id,
                     problem: malformed.to_string(),
+                    fix: FIX_CLASSIFIER.to_owned(),
                 });
             }
             Err(_) => continue,
@@ -191,13 +208,22 @@ pub fn plan_facts<'a>(
                     })
                     .collect();
                 if facts.kind.is_migration_template() {
+                    let phase = Phase::of(facts).map_err(|malformed| PlanError {
+                        id: id.clone(),
+                        problem: malformed.to_string(),
+                        fix: "set it to `rollback` (run only after a failed rollout was rolled back) or `forward`, or remove it".to_owned(),
+                    })?;
                     let image = changes[0].to.clone();
-                    res.migrations.push(MigrationPlan {
+                    let migration = MigrationPlan {
                         template: id,
                         origin,
                         image,
                         containers: changes,
-                    });
+                    };
+                    match phase {
+                        Phase::Forward => res.migrations.push(migration),
+                        Phase::Rollback => res.rollback_migrations.push(migration),
+                    }
                 } else {
                     let changes = changes
                         .into_iter()
@@ -258,6 +284,8 @@ pub fn plan_facts<'a>(
     }
     res.workloads.sort_by(|a, b| a.id.cmp(&b.id));
     res.migrations.sort_by(|a, b| a.template.cmp(&b.template));
+    res.rollback_migrations
+        .sort_by(|a, b| a.template.cmp(&b.template));
     res.near_misses.sort_by(|a, b| a.id.cmp(&b.id));
     res.classifiers_seen = seen.into_iter().collect();
     Ok(res)

@@ -306,3 +306,51 @@ fn a_mistyped_classifier_finds_the_closest_one_listed() {
         "{failure:?}"
     );
 }
+
+#[test]
+fn rollback_templates_are_planned_apart_and_a_bad_phase_stops_planning() {
+    let job = |name: &str, phase: Option<&str>| {
+        let mut annotations = json!({"kubectl-update.io/classifier": "stable"});
+        if let Some(phase) = phase {
+            annotations["kubectl-update.io/migration"] = json!(phase);
+        }
+        json!({"apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"name": name, "annotations": annotations},
+            "spec": {"template": {"spec": {"containers": [{"name": "m", "image": "acme/app:1"}]}}}})
+    };
+    let res = run(
+        &request(&["acme/app:2"], "stable"),
+        &[
+            (Kind::Job, job("undo", Some("rollback"))),
+            (Kind::Job, job("migrate", None)),
+            (Kind::Job, job("also", Some("forward"))),
+        ],
+    )
+    .unwrap();
+    let names = |it: &[MigrationPlan]| -> Vec<String> {
+        it.iter().map(|m| m.template.name.clone()).collect()
+    };
+    assert_eq!(names(&res.migrations), ["also", "migrate"]);
+    assert_eq!(names(&res.rollback_migrations), ["undo"]);
+    assert_eq!(res.rollback_migrations[0].image, "acme/app:2");
+    assert_eq!(res.all_migrations().count(), 3);
+    // A plan of rollback templates alone changes nothing.
+    let only = run(
+        &request(&["acme/app:2"], "stable"),
+        &[(Kind::Job, job("undo", Some("rollback")))],
+    )
+    .unwrap();
+    assert!(!only.is_empty() && only.is_unchanged());
+    let err = run(
+        &request(&["acme/app:2"], "stable"),
+        &[(Kind::Job, job("undo", Some("later")))],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.ends_with(
+            "undo in namespace default: annotation kubectl-update.io/migration=\"later\" is malformed: it must be `forward` or `rollback`; set it to `rollback` (run only after a failed rollout was rolled back) or `forward`, or remove it"
+        ),
+        "{err}"
+    );
+}

@@ -1,5 +1,5 @@
 //! The audit trail: one core/v1 Event per change on the workload changed (`ImageUpdated`,
-//! `RolledBack`, `MigrationFailed`), bodies from `plan::audit`. Best effort: an Event the server
+//! `RolledBack`, `MigrationFailed`, `RollbackMigrationFailed`), bodies from `plan::audit`. Best effort: an Event the server
 //! refuses is told once through the sink and never fails the run. Never records in a dry run, and
 //! writes nothing but Events.
 

@@ -173,6 +173,7 @@ fn planned_report(args: &RollbackArgs, patched: &[Patched], identity: String) ->
             })
             .collect(),
         migrations: Vec::new(),
+        rollback_migrations: Vec::new(),
         near_misses: Vec::new(),
         identity: Some(identity),
         cause: None,

@@ -49,7 +49,8 @@ pub enum Event<'a> {
         lease: &'a str,
         holder: &'a str,
     },
-    /// An earlier copy of a migration failed: it is deleted and run again.
+    /// An earlier copy of a migration failed (or a rollback migration's completed): it is deleted
+    /// and run again.
     MigrationRerun { job: &'a str },
     /// This run's copy of a migration is already running: it is followed.
     MigrationFollowed { job: &'a str },
@@ -75,6 +76,8 @@ pub enum Event<'a> {
     RollbackAfterFailure { n_workloads: usize },
     /// An interrupt during the rollout: the rollback of the `n_workloads` patched starts.
     RollbackAfterInterrupt { n_workloads: usize },
+    /// The rollback after a failed rollout finished: `n_migrations` rollback migrations start.
+    RollbackMigrations { n_migrations: usize },
     /// One workload's rollback is sent.
     RollingBack { key: &'a str },
     /// A pod of the failed revision blocks a StatefulSet's rollback: it is deleted.
@@ -105,6 +108,8 @@ pub enum Ending<'a> {
     Message(&'a str),
     /// A migration failed; no workload was touched.
     MigrationFailed(&'a Outcome),
+    /// A rollback migration failed after the workloads were rolled back.
+    RollbackMigrationFailed(&'a Outcome),
     /// A rollout failed, and was rolled back or (`--no-rollback`) left in place.
     RolloutFailed { failure: &'a str, rolled_back: bool },
     /// Why each failed workload failed, from the report's diagnoses.

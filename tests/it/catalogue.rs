@@ -161,6 +161,19 @@ fn bad_inputs_are_refused_with_their_exit_code_and_error_line() {
         "annotation.yaml",
         &DEPLOYMENT.replace("classifier: stable", "classifier: \"stable,,canary\""),
     );
+    let phase = file(
+        "phase.yaml",
+        "apiVersion: batch/v1
+kind: Job
+metadata: {name: undo, annotations: {kubectl-update.io/classifier: stable, kubectl-update.io/migration: later}}
+spec:
+  suspend: true
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: undo, image: \"busybox:1.36\"}]
+",
+    );
     let migration = file(
         "migration.yaml",
         "apiVersion: batch/v1
@@ -486,6 +499,12 @@ spec:
             &["-i", "busybox:1.37", "-c", "stable", "-f", &annotation],
             1,
             "deployments/web in namespace default: annotation kubectl-update.io/classifier=\"stable,,canary\" is malformed: the list has an empty entry",
+        ),
+        case(
+            "malformed migration phase in a manifest",
+            &["-i", "busybox:1.37", "-c", "stable", "-f", &phase],
+            1,
+            "jobs/undo in namespace default: annotation kubectl-update.io/migration=\"later\" is malformed: it must be `forward` or `rollback`; set it to `rollback` (run only after a failed rollout was rolled back) or `forward`, or remove it",
         ),
         case(
             "migration template without a matching container",

@@ -19,6 +19,7 @@ mod owners;
 mod plugin;
 mod privilege;
 mod public_shapes;
+mod rollback_migrations;
 mod schema;
 mod signals;
 mod status;

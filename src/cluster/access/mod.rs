@@ -244,7 +244,7 @@ pub fn needs(plan: &Plan) -> Vec<Need> {
     for workload in plan.changed_workloads() {
         res.extend(workload_needs(&workload.id));
     }
-    for migration in &plan.migrations {
+    for migration in plan.all_migrations() {
         for permission in permissions(Step::Migrate, None) {
             res.insert(Need {
                 permission,

@@ -77,6 +77,7 @@ fn rolled_back() -> Report {
             reason: None,
             duration_seconds: Some(2.5),
         }],
+        rollback_migrations: Vec::new(),
         near_misses: Vec::new(),
         identity: None,
         cause: None,
@@ -163,6 +164,34 @@ fn a_narrow_outcome_stays_on_one_line_per_workload() {
   NAMESPACE  KIND         NAME     STATUS       IMAGES
   shop       StatefulSet  db       rolled-back  app=busybox:1.37 (tried busybox:crash-1.38)
   shop       CronJob      nightly  succeeded    app=busybox:1.38
+"
+    );
+}
+
+#[test]
+fn rollback_migrations_get_a_table_after_the_workloads() {
+    console::set_colors_enabled(false);
+    let mut report = rolled_back();
+    report.migrations.clear();
+    report.workloads.drain(..2);
+    report.rollback_migrations = vec![MigrationReport {
+        namespace: "shop".to_owned(),
+        template: "db-undo".to_owned(),
+        image: "busybox:crash-1.38".to_owned(),
+        job: Some("db-undo-0a1b2c3d4e".to_owned()),
+        status: Some("failed".to_owned()),
+        reason: Some("BackoffLimitExceeded".to_owned()),
+        duration_seconds: Some(1.25),
+    }];
+    assert_eq!(
+        outcome_table(&report, 100),
+        "Workloads
+  NAMESPACE  KIND     NAME     STATUS     IMAGES
+  shop       CronJob  nightly  succeeded  app=busybox:1.38
+
+Rollback migrations
+  NAMESPACE  TEMPLATE  JOB                 STATUS  DURATION
+  shop       db-undo   db-undo-0a1b2c3d4e  failed  1.2s
 "
     );
 }

@@ -17,7 +17,7 @@
 //! - `pods`: deleting only StatefulSet pods that are not Ready (a rollback unsticking them);
 //! - `leases`: only the locks of the allowed classifiers, at most [`crate::run::lock::LEASE_SECONDS`];
 //! - `events`: only the tool's audit Events (component `kubectl-update`, reasons `ImageUpdated`,
-//!   `RolledBack`, `MigrationFailed`) about a workload of an updatable kind in their namespace;
+//!   `RolledBack`, `MigrationFailed`, `RollbackMigrationFailed`) about a workload of an updatable kind in their namespace;
 //! - `writes`: no other kind of write, and none at all in kube-system, kube-public,
 //!   kube-node-lease or a protected namespace (RBAC cannot subtract those from `--cluster-wide`).
 //!

@@ -24,8 +24,10 @@ impl Run<'_> {
             server_dry_run: self.server_dry_run,
             interrupt: self.interrupt.clone(),
             on_interrupt: self.config.on_interrupt,
+            reuse: true,
         };
-        migrate::run_all(&self.cluster, &planned.plan, &templates, limits, self.sink).await
+        let migrations = &planned.plan.migrations;
+        migrate::run_all(&self.cluster, migrations, &templates, limits, self.sink).await
     }
 
     /// Interrupted during the migrations: no workload was changed.

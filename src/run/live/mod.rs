@@ -6,6 +6,7 @@
 mod change;
 mod prepare;
 mod record;
+mod undo;
 mod watch;
 
 pub(crate) use prepare::namespace_typos;
@@ -138,8 +139,12 @@ async fn update(
 }
 
 impl Run<'_> {
-    /// Reports the run as it stands and ends it with `exit`.
+    /// Reports the run as it stands and ends it with `exit`. Rollback migrations that did not run
+    /// are reported `skipped`, with why.
     fn report(&self, planned: &mut Planned, exit: Exit) -> anyhow::Result<Exit> {
+        if let Some(reason) = record::why_rollback_migrations_skipped(&planned.report.result) {
+            record::skip_rollback_migrations(&mut planned.report, reason);
+        }
         self.sink.end(Ending::Update {
             report: &mut planned.report,
             plan: &planned.plan,

@@ -172,8 +172,7 @@ impl<'a> Run<'a> {
 
 /// The whole Job of each planned migration, by origin: discovery keeps Jobs whole.
 pub(super) fn templates_of(found: &[Found], plan: &Plan) -> BTreeMap<usize, Value> {
-    plan.migrations
-        .iter()
+    plan.all_migrations()
         .filter_map(|it| Some((it.origin, found[it.origin].object.clone()?)))
         .collect()
 }
@@ -251,13 +250,13 @@ pub(crate) async fn namespace_typos(cluster: &Cluster, listed: &[String]) -> Vec
         .collect()
 }
 
-/// The namespaces a plan writes to (changed workloads and migrations): where the lock is taken.
+/// The namespaces a plan writes to (changed workloads and migrations, rollback ones too): where
+/// the lock is taken.
 fn written_namespaces(plan: &Plan) -> BTreeSet<String> {
     plan.changed_workloads()
         .map(|it| it.id.namespace.clone())
         .chain(
-            plan.migrations
-                .iter()
+            plan.all_migrations()
                 .map(|it| it.template.namespace.clone()),
         )
         .collect()

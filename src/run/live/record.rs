@@ -1,11 +1,12 @@
-//! What the steps write into the report: each migration's outcome, each workload's status and
-//! reason, and the one failure a failed rollout is reported with. Pure.
+//! What the steps write into the report: each migration's (and rollback migration's) outcome or
+//! why it was skipped, each workload's status and reason, and the one failure a failed rollout is
+//! reported with. Pure.
 
 use std::time::Duration;
 
 use crate::plan::Plan;
 use crate::plan::workload::ObjectId;
-use crate::report::{Report, round};
+use crate::report::{MigrationReport, Report, round};
 use crate::run::outcome::{Outcome, Status};
 use crate::run::rollout::{self, Target, Verdict};
 
@@ -13,28 +14,84 @@ use crate::run::rollout::{self, Target, Verdict};
 /// not run.
 pub fn migrations(report: &mut Report, outcomes: &[Outcome]) {
     for migration in &mut report.migrations {
-        let outcome = outcomes
-            .iter()
-            .find(|it| it.namespace == migration.namespace && it.template == migration.template);
-        match outcome {
-            Some(outcome) => {
-                migration.job = Some(outcome.job.clone());
-                migration.status = Some(
-                    match outcome.status {
-                        Status::Succeeded => "succeeded",
-                        Status::Failed => "failed",
-                        Status::Reused => "reused",
-                        Status::DryRun => "dry-run",
-                        Status::Interrupted => "interrupted",
-                    }
-                    .to_owned(),
-                );
-                migration.reason = outcome.reason.clone();
-                migration.duration_seconds = Some(round(outcome.duration.as_secs_f64()));
-            }
-            None => migration.status = Some("not-started".to_owned()),
+        if !fill(migration, outcomes) {
+            migration.status = Some("not-started".to_owned());
         }
     }
+}
+
+/// Each rollback migration that ran: its job, status, reason and duration.
+pub fn rollback_migrations(report: &mut Report, outcomes: &[Outcome]) {
+    for migration in &mut report.rollback_migrations {
+        fill(migration, outcomes);
+    }
+}
+
+/// Every rollback migration not yet accounted for is `skipped`, for `reason`.
+pub fn skip_rollback_migrations(report: &mut Report, reason: &str) {
+    for migration in &mut report.rollback_migrations {
+        if migration.status.is_none() {
+            migration.status = Some("skipped".to_owned());
+            migration.reason = Some(reason.to_owned());
+        }
+    }
+}
+
+/// Every rollback migration not yet accounted for `failed`, for `reason`.
+pub fn fail_rollback_migrations(report: &mut Report, reason: &str) {
+    for migration in &mut report.rollback_migrations {
+        if migration.status.is_none() {
+            migration.status = Some("failed".to_owned());
+            migration.reason = Some(reason.to_owned());
+        }
+    }
+}
+
+/// Why rollback migrations did not run, by how the run ended (`report.result`); `None` for a
+/// preview, whose rollback migrations keep no status.
+pub fn why_rollback_migrations_skipped(result: &str) -> Option<&'static str> {
+    Some(match result {
+        "planned" => return None,
+        "succeeded" | "unchanged" => "no rollout failed",
+        "migration-failed" => "a forward migration failed, so no workload was changed",
+        "failed" => "--no-rollback: the workloads were not rolled back",
+        "rollback-failed" => "the rollback of the workloads did not finish",
+        "interrupted" => "the run was interrupted",
+        _ => "no forward migration ran in this run",
+    })
+}
+
+/// Whether forward migrations ran (or a completed copy was reused) in this run: the condition for
+/// rollback migrations.
+pub fn forward_migrations_ran(report: &Report) -> bool {
+    report
+        .migrations
+        .iter()
+        .any(|it| matches!(it.status.as_deref(), Some("succeeded" | "reused")))
+}
+
+/// Fills in one migration's outcome, if it has one; false when it did not run.
+fn fill(migration: &mut MigrationReport, outcomes: &[Outcome]) -> bool {
+    let outcome = outcomes
+        .iter()
+        .find(|it| it.namespace == migration.namespace && it.template == migration.template);
+    let Some(outcome) = outcome else {
+        return false;
+    };
+    migration.job = Some(outcome.job.clone());
+    migration.status = Some(
+        match outcome.status {
+            Status::Succeeded => "succeeded",
+            Status::Failed => "failed",
+            Status::Reused => "reused",
+            Status::DryRun => "dry-run",
+            Status::Interrupted => "interrupted",
+        }
+        .to_owned(),
+    );
+    migration.reason = outcome.reason.clone();
+    migration.duration_seconds = Some(round(outcome.duration.as_secs_f64()));
+    true
 }
 
 /// The status of every workload whose rollout was judged.

@@ -1,12 +1,14 @@
 //! The steps after the patches: watch every rollout, judge it, and on a failure or an interrupt
-//! diagnose, roll back what this run patched (unless `--no-rollback`) and report how it ended.
-//! Never rolls back a workload this run did not patch, and never reverses a migration.
+//! diagnose, roll back what this run patched (unless `--no-rollback`), after a failed rollout run
+//! the rollback migrations (`undo`), and report how it ended. Never rolls back a workload this run
+//! did not patch, and never reverses a migration itself.
 
 use crate::cluster::Cluster;
 use crate::error::Exit;
 use crate::plan::Plan;
 use crate::plan::patch::Patched;
 use crate::report::Report;
+use crate::run::live::undo::Undone;
 use crate::run::live::{Planned, Run, record, selector_of};
 use crate::run::rollout::diagnose::{self, Culprit};
 use crate::run::rollout::{self, Target, Verdict};
@@ -100,17 +102,57 @@ impl Run<'_> {
             "rollback-failed"
         }
         .to_owned();
+        let undone = if complete {
+            self.rollback_migrations(planned, patched).await?
+        } else {
+            Undone::Fine
+        };
+        let undo_failure = match &undone {
+            Undone::Failed(failed) => Some(format!(
+                "rollback migration {}/{} failed: {}",
+                failed.namespace,
+                failed.job,
+                failed.reason.as_deref().unwrap_or("unknown")
+            )),
+            Undone::Error(error) => Some(format!("the rollback migrations could not run: {error}")),
+            Undone::Interrupted | Undone::Fine => None,
+        };
+        if let Some(undo_failure) = &undo_failure {
+            planned.report.result = "rollback-failed".to_owned();
+            planned.report.reason = Some(format!("{failure}; rolled back, but {undo_failure}"));
+        } else if let Undone::Interrupted = &undone {
+            planned.report.result = "interrupted".to_owned();
+        }
         self.report(planned, Exit::RolloutFailed)?;
         let report = &planned.report;
-        let exit = if complete {
+        if complete {
             self.sink.end(Ending::RolloutFailed {
                 failure,
                 rolled_back: true,
             })?;
-            Exit::RolloutFailed
-        } else {
-            self.sink.end(Ending::RollbackFailed { report, patched })?;
-            Exit::RollbackFailed
+        }
+        let exit = match &undone {
+            Undone::Failed(failed) => {
+                self.sink.end(Ending::RollbackMigrationFailed(failed))?;
+                Exit::RollbackFailed
+            }
+            Undone::Error(error) => {
+                self.sink.end(Ending::Message(&format!(
+                    "error: the rollback migrations could not run: {error}; the rollback is incomplete"
+                )))?;
+                Exit::RollbackFailed
+            }
+            Undone::Interrupted => {
+                self.sink.end(Ending::Message(
+                    "Interrupted during the rollback migrations: the workloads were rolled back",
+                ))?;
+                Exit::Interrupted
+            }
+            Undone::Fine if complete => Exit::RolloutFailed,
+            Undone::Fine => {
+                self.sink.end(Ending::RollbackFailed { report, patched })?;
+                Exit::RollbackFailed
+            }
         };
         self.sink.end(Ending::Diagnoses(report))?;
         Ok(exit)

@@ -3,6 +3,7 @@
 //! A completed copy for the same template and image (a retried CI job) is reused, not run again,
 //! and a running one is followed, but only when it is exactly the copy this run would create
 //! (`migration::difference`): a Job someone else put under that name is never reused or followed.
+//! Rollback migrations run through the same `run_all`, after a rollback (`live::undo`).
 //! Never changes a workload or a template.
 
 mod job;
@@ -13,6 +14,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use k8s_openapi::api::batch::v1::Job;
+use kube::Api;
 use serde_json::Value;
 
 use crate::cli::OnInterrupt;
@@ -22,7 +25,7 @@ use crate::run::migrate::job::{JobState, get_job, job_state};
 use crate::run::migrate::one::run_one;
 use crate::run::outcome::{Outcome, Status};
 use crate::run::signals::Interrupt;
-use crate::run::sink::Sink;
+use crate::run::sink::{Event, Sink};
 
 /// How long a migration may take, how long its pods may be stuck, and what stops it.
 #[derive(Debug, Clone)]
@@ -32,18 +35,22 @@ pub struct Limits {
     pub server_dry_run: bool,
     pub interrupt: Interrupt,
     pub on_interrupt: OnInterrupt,
+    /// Whether a completed copy for the same image is reused (forward migrations) or deleted and
+    /// run again (rollback migrations: each rollback must undo again).
+    pub reuse: bool,
 }
 
-/// Runs the plan's migrations, group by group; stops after the first group with a failure.
+/// Runs `migrations` (the plan's forward or its rollback ones), group by group; stops after the
+/// first group with a failure.
 pub async fn run_all(
     cluster: &Cluster,
-    plan: &Plan,
+    migrations: &[MigrationPlan],
     templates: &BTreeMap<usize, Value>,
     limits: Limits,
     sink: &Arc<dyn Sink>,
 ) -> anyhow::Result<Vec<Outcome>> {
     let mut groups: BTreeMap<i64, Vec<&MigrationPlan>> = BTreeMap::new();
-    for migration in &plan.migrations {
+    for migration in migrations {
         groups
             .entry(migration::order(&templates[&migration.origin]))
             .or_default()
@@ -73,6 +80,28 @@ pub async fn run_all(
         }
     }
     Ok(res)
+}
+
+/// Deletes this run's completed forward copies (`namespace`, `job`) once rollback migrations
+/// undid what they did, so that a retried run runs them again instead of reusing them. A copy that
+/// cannot be deleted is told and left.
+pub async fn delete_copies(cluster: &Cluster, copies: &[(String, String)], sink: &Arc<dyn Sink>) {
+    for (namespace, name) in copies {
+        let jobs: Api<Job> = Api::namespaced(cluster.client.clone(), namespace);
+        if let Err(err) = job::delete(&jobs, name).await {
+            let call = Call {
+                verb: "delete",
+                group: "batch",
+                resource: "jobs",
+                namespace: Some(namespace.clone()),
+            };
+            let error = api_failure(&err, Some(&call), &cluster.server).to_string();
+            sink.event(Event::MigrationNotDeleted {
+                job: name,
+                error: &error,
+            });
+        }
+    }
 }
 
 /// When every planned migration already has a completed copy for its image (a retried CI job),

@@ -43,7 +43,7 @@ pub async fn run_one(
         let reason = Some("interrupted before it started".to_owned());
         return Ok(copy.outcome(Status::Interrupted, reason, Vec::new()));
     }
-    if let Some(outcome) = copy.start().await? {
+    if let Some(outcome) = copy.start(limits.reuse).await? {
         return Ok(outcome);
     }
     copy.note_running();
@@ -162,8 +162,9 @@ impl<'a> Copy<'a> {
     }
 
     /// Creates the copy, or deals with the Job found under its name. `Some` when the migration
-    /// ends here (reused, or someone else's Job in the way); `None` when the copy runs.
-    async fn start(&self) -> anyhow::Result<Option<Outcome>> {
+    /// ends here (reused, or someone else's Job in the way); `None` when the copy runs. Without
+    /// `reuse`, a completed copy is deleted and run again like a failed one.
+    async fn start(&self, reuse: bool) -> anyhow::Result<Option<Outcome>> {
         let name = &self.name;
         let existing = get_job(self.cluster, &self.namespace, name)
             .await
@@ -172,7 +173,11 @@ impl<'a> Copy<'a> {
             return self.create().await;
         };
         let difference = migration::difference(&stored, self.template, self.migration);
-        match what_to_do(&job_state(&existing), difference) {
+        let what = match what_to_do(&job_state(&existing), difference) {
+            Existing::Reuse if !reuse => Existing::RunAgain,
+            other => other,
+        };
+        match what {
             Existing::RunAgain => {
                 self.sink.event(Event::MigrationRerun { job: name });
                 delete(&self.jobs, name)

@@ -64,7 +64,7 @@ fn only_the_tools_own_events() {
         ),
         (
             "another reason",
-            "may only record Events with the reason ImageUpdated, RolledBack, MigrationFailed",
+            "may only record Events with the reason ImageUpdated, RolledBack, MigrationFailed, RollbackMigrationFailed",
             Box::new(|it| it["reason"] = json!("SecurityScanPassed")),
         ),
         (

@@ -1,12 +1,12 @@
-//! The migration policies: a copy must equal its template but for the image.
+//! The migration policies: a copy must equal its template but for the image (a rollback
+//! template's copy too, its phase annotation included).
 
 use super::*;
 
-#[test]
-fn migration_copies_must_equal_their_template() {
-    // The simulator has no `paramKind`: the template stands in as the namespace object, which
-    // the policy reads instead of `params` here.
-    let (template, copy) = template_and_copy();
+/// Storage with the `migration` policy bound, judging copies of `template`. The simulator has no
+/// `paramKind`: the template stands in as the namespace object, which the policy reads instead of
+/// `params` here.
+fn judging_copies_of(template: &Value) -> Storage {
     let mut request = request();
     request.templates = Vec::new();
     let mut storage = Storage::new(100);
@@ -46,14 +46,23 @@ fn migration_copies_must_equal_their_template() {
         .unwrap()
         .remove("namespace");
     storage.create(namespaces, "", stand_in, false).unwrap();
-    let named = |mut it: Value| {
-        it["metadata"]["labels"][MIGRATION_OF] = json!("shop");
-        // The simulator labels every namespace with its name and gives it a finalizer.
-        it["metadata"]["labels"]["kubernetes.io/metadata.name"] = json!("shop");
-        it["spec"]["finalizers"] = json!(["kubernetes"]);
-        it["spec"]["template"]["metadata"]["labels"][MIGRATION_OF] = json!("shop");
-        it
-    };
+    storage
+}
+
+/// A copy as the stand-in namespace object's template would have it.
+fn named(mut it: Value) -> Value {
+    it["metadata"]["labels"][MIGRATION_OF] = json!("shop");
+    // The simulator labels every namespace with its name and gives it a finalizer.
+    it["metadata"]["labels"]["kubernetes.io/metadata.name"] = json!("shop");
+    it["spec"]["finalizers"] = json!(["kubernetes"]);
+    it["spec"]["template"]["metadata"]["labels"][MIGRATION_OF] = json!("shop");
+    it
+}
+
+#[test]
+fn migration_copies_must_equal_their_template() {
+    let (template, copy) = template_and_copy();
+    let storage = judging_copies_of(&template);
     let create = |copy: &Value| admitted(&storage, "jobs", "CREATE", Some(copy), None);
     assert_eq!(create(&named(copy.clone())), Ok(()));
     let denied: Vec<Mutation> = vec![
@@ -152,4 +161,39 @@ fn migration_copies_must_equal_their_template() {
     let mut unlisted = named(copy.clone());
     unlisted["metadata"]["labels"][MIGRATION_OF] = json!("other");
     assert!(create(&unlisted).is_err(), "a copy of another template");
+}
+
+#[test]
+fn a_rollback_template_is_copied_like_any_other_and_its_phase_cannot_be_forged() {
+    let (mut template, mut copy) = template_and_copy();
+    template["metadata"]["annotations"][MIGRATION] = json!("rollback");
+    copy["metadata"]["annotations"][MIGRATION] = json!("rollback");
+    let storage = judging_copies_of(&template);
+    let create = |copy: &Value| admitted(&storage, "jobs", "CREATE", Some(copy), None);
+    assert_eq!(
+        create(&named(copy.clone())),
+        Ok(()),
+        "the copy the run makes"
+    );
+    let mut dropped = named(copy.clone());
+    dropped["metadata"]["annotations"]
+        .as_object_mut()
+        .unwrap()
+        .remove(MIGRATION);
+    assert!(create(&dropped).is_err(), "a copy without its phase");
+    let mut forward = named(copy.clone());
+    forward["metadata"]["annotations"][MIGRATION] = json!("forward");
+    assert!(create(&forward).is_err(), "a copy with another phase");
+
+    // A forward template's copy cannot claim to be a rollback one.
+    let (template, copy) = template_and_copy();
+    let storage = judging_copies_of(&template);
+    let mut claimed = named(copy);
+    claimed["metadata"]["annotations"][MIGRATION] = json!("rollback");
+    let res = admitted(&storage, "jobs", "CREATE", Some(&claimed), None);
+    assert!(
+        res.as_ref()
+            .is_err_and(|it| it.contains("the template's annotations")),
+        "{res:?}"
+    );
 }

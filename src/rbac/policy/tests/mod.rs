@@ -12,7 +12,7 @@ use fake_cluster::storage::Storage;
 
 use super::cel::*;
 use super::*;
-use crate::plan::annotations::{CLASSIFIER, LEGACY_CLASSIFIER};
+use crate::plan::annotations::{CLASSIFIER, LEGACY_CLASSIFIER, MIGRATION};
 use crate::plan::migration::{IMAGE, ORDER};
 use crate::plan::patch::{CHANGE_CAUSE, PREVIOUS, Previous, PreviousContainer};
 use crate::plan::workload::MIGRATION_OF;
