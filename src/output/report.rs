@@ -26,6 +26,12 @@ pub fn live_report(
     if format == OutputFormat::Json {
         return json(report);
     }
+    live_text(report, plan, elapsed)
+}
+
+/// The text of a live run's report: the plan for a dry run, else the outcome, on stdout, and a
+/// summary line on stderr.
+pub fn live_text(report: &Report, plan: &Plan, elapsed: Duration) -> io::Result<()> {
     let mut stdout = io::stdout().lock();
     let seconds = format!("{:.1}s", elapsed.as_secs_f64());
     if report.result == "planned" {
@@ -229,7 +235,7 @@ fn finished(report: &mut Report, elapsed: Duration) -> &Report {
 }
 
 /// Writes a report as one pretty JSON object on stdout.
-fn json(report: &Report) -> io::Result<()> {
+pub fn json(report: &Report) -> io::Result<()> {
     // Buffered: stdout is line-buffered, and a report of 10,000 workloads has 130,000 lines.
     let mut stdout = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
     serde_json::to_writer_pretty(&mut stdout, report)?;
