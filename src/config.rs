@@ -208,6 +208,18 @@ pub fn cluster_args(global: &GlobalArgs) -> Result<ClusterArgs, clap::Error> {
     Ok(one_of(global, waves.into_iter().flatten().next()))
 }
 
+/// Every cluster the global flags name (`kubectl update status` reads them all, in order): the
+/// contexts of every `--context`, else the kubeconfig's current context.
+pub fn all_clusters(global: &GlobalArgs) -> Result<Vec<ClusterArgs>, clap::Error> {
+    let waves =
+        waves(global).map_err(|reason| Cli::command().error(ErrorKind::InvalidValue, reason))?;
+    let mut contexts: Vec<Option<String>> = waves.into_iter().flatten().map(Some).collect();
+    if contexts.is_empty() {
+        contexts.push(None);
+    }
+    Ok(contexts.into_iter().map(|it| one_of(global, it)).collect())
+}
+
 /// The arguments of one cluster: `context` (else the kubeconfig's current context).
 fn one_of(global: &GlobalArgs, context: Option<String>) -> ClusterArgs {
     ClusterArgs {

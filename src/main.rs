@@ -75,8 +75,9 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             return runtime()?.block_on(run::restore::rollback_command(args, &cluster_args, &sink));
         }
         Some(Command::Status(args)) => {
-            let cluster_args = one_cluster(&cli.global);
-            let report = runtime()?.block_on(run::status::status(args, &cluster_args))?;
+            let clusters =
+                config::all_clusters(&cli.global).unwrap_or_else(|err| output::usage_error(err));
+            let report = runtime()?.block_on(run::status::status_of_all(args, &clusters))?;
             output::status::status(&report, args.output)?;
             return Ok(Exit::Success);
         }

@@ -518,7 +518,7 @@ fn unknown_contexts_and_empty_waves_are_one_line_errors() {
     }
     let res = run(&["-i", "a:1", "-c", "s", "-f", "x.yaml", "--context", "a,b"]);
     assert_eq!(res.code, 2, "{}", res.render());
-    let res = run(&["status", "-c", "stable", "--context", "a,b"]);
+    let res = run(&["rollback", "-c", "stable", "--context", "a,b"]);
     assert_eq!(res.code, 2, "{}", res.render());
     assert!(
         res.stderr.contains("this command works on one cluster"),
@@ -526,4 +526,45 @@ fn unknown_contexts_and_empty_waves_are_one_line_errors() {
         res.stderr
     );
     assert_eq!(fleet.web_images(), ["busybox:1.36"; 2]);
+}
+
+#[test]
+fn status_reads_every_context_given() {
+    let fleet = Fleet::start(2, &["shop.yaml"]);
+    let status = |args: &[&str]| {
+        let mut all = vec!["status", "-c", "stable", "-n", "shop"];
+        all.extend(args);
+        // Global flags follow the subcommand.
+        all.extend(fleet.args(&[]));
+        run_with(command(), &all, None)
+    };
+    let res = status(&["--context", "c1", "--context", "c2", "-o", "json"]);
+    assert_eq!(res.code, 0, "{}", res.render());
+    let json = report(&res);
+    let contexts: Vec<&str> = json["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|it| it["context"].as_str().unwrap())
+        .collect();
+    assert_eq!(contexts, ["c1", "c2"]);
+    for cluster in json["clusters"].as_array().unwrap() {
+        assert_eq!(
+            cluster["workloads"].as_array().unwrap().len(),
+            2,
+            "{cluster}"
+        );
+    }
+    let text = status(&["--context", "c1,c2"]);
+    assert_eq!(text.code, 0, "{}", text.render());
+    assert!(
+        text.stderr.contains("context c1, https://"),
+        "{}",
+        text.stderr
+    );
+    assert!(
+        text.stderr.contains("context c2, https://"),
+        "{}",
+        text.stderr
+    );
 }
