@@ -568,3 +568,50 @@ fn status_reads_every_context_given() {
         text.stderr
     );
 }
+
+#[test]
+fn an_interrupt_in_wave_two_with_fleet_rollback_rolls_back_wave_one() {
+    let fleet = Fleet::start(2, &["shop.yaml"]);
+    fleet
+        .c(2)
+        .apply(&std::fs::read_to_string(crate::cluster::scenario("slow-migration.yaml")).unwrap());
+    let args = fleet.args(&[
+        "-i",
+        "busybox:1.37",
+        "-c",
+        "stable",
+        "-n",
+        "shop",
+        "--context",
+        "c1",
+        "--context",
+        "c2",
+        "--fleet-rollback",
+        "-o",
+        "json",
+    ]);
+    let child = spawn(fleet.c(1), &args);
+    // Wave 2 runs its slow migration once wave 1 is done.
+    wait_until("wave 2's migration runs", || {
+        let jobs = fleet
+            .c(2)
+            .get(&["-n", "shop", "jobs", "-l", "kubectl-update.io/migration-of"]);
+        !jobs["items"].as_array().unwrap().is_empty()
+    });
+    assert_eq!(
+        fleet.c(1).image("shop", "deployment/web", "app"),
+        "busybox:1.37"
+    );
+    signal(&child, "TERM");
+    let (res, _) = finish(child, Duration::from_secs(90));
+    assert_eq!(res.code, 130, "{}", res.render());
+    let report = schema::check(&schema::validator(), &res);
+    assert_eq!(
+        clusters_of(&report),
+        [row("c1", 1, "rolled-back"), row("c2", 2, "interrupted")]
+    );
+    assert_eq!(fleet.web_images(), ["busybox:1.36"; 2]);
+    for n in 1..=2 {
+        assert!(leases(fleet.c(n)).is_empty(), "c{n}: released");
+    }
+}

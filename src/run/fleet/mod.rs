@@ -126,7 +126,12 @@ impl Fleet<'_> {
         let mut stopped = None;
         for wave in 1..=last_wave {
             if self.interrupt.is_set() {
-                stopped = Some(format!("interrupted before wave {wave}"));
+                let why = format!("interrupted before wave {wave}");
+                if self.config.fleet_rollback && wave > 1 {
+                    self.roll_back_waves(wave - 1, &why, &mut staged, &mut exits)
+                        .await;
+                }
+                stopped = Some(why);
                 break;
             }
             self.run_wave(wave, &mut staged, &mut exits).await;
