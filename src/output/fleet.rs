@@ -49,7 +49,13 @@ pub fn fleet_report(
             stdout.flush()?;
         }
         let seconds = cluster.report.duration_seconds.unwrap_or_default();
-        live_text(&cluster.report, plan, Duration::from_secs_f64(seconds))?;
+        let label = format!("[{}] ", cluster.context);
+        live_text(
+            &cluster.report,
+            plan,
+            Duration::from_secs_f64(seconds),
+            &label,
+        )?;
         if let Some(line) = service.group_end(&key) {
             let mut stdout = io::stdout().lock();
             writeln!(stdout, "{line}")?;

@@ -26,12 +26,12 @@ pub fn live_report(
     if format == OutputFormat::Json {
         return json(report);
     }
-    live_text(report, plan, elapsed)
+    live_text(report, plan, elapsed, "")
 }
 
 /// The text of a live run's report: the plan for a dry run, else the outcome, on stdout, and a
-/// summary line on stderr.
-pub fn live_text(report: &Report, plan: &Plan, elapsed: Duration) -> io::Result<()> {
+/// summary line on stderr, after `label` (a fleet's `[context] `, else empty).
+pub fn live_text(report: &Report, plan: &Plan, elapsed: Duration, label: &str) -> io::Result<()> {
     let mut stdout = io::stdout().lock();
     let seconds = format!("{:.1}s", elapsed.as_secs_f64());
     if report.result == "planned" {
@@ -44,7 +44,7 @@ pub fn live_text(report: &Report, plan: &Plan, elapsed: Duration) -> io::Result<
             ""
         };
         return message(&format!(
-            "Dry run ({mode}): {} workload{} to update, {} migration{} to run; {detail}nothing was changed",
+            "{label}Dry run ({mode}): {} workload{} to update, {} migration{} to run; {detail}nothing was changed",
             plan.changed_workloads().count(),
             plural(plan.changed_workloads().count()),
             plan.migrations.len(),
@@ -62,13 +62,13 @@ pub fn live_text(report: &Report, plan: &Plan, elapsed: Duration) -> io::Result<
                 .filter(|it| it.status == "succeeded")
                 .count();
             message(&format!(
-                "{} {n} workload{} updated in {seconds}",
+                "{label}{} {n} workload{} updated in {seconds}",
                 green.apply_to("Succeeded:"),
                 plural(n)
             ))
         }
         "unchanged" => message(&format!(
-            "{} every workload already runs the target; nothing was written",
+            "{label}{} every workload already runs the target; nothing was written",
             green.apply_to("Unchanged:")
         )),
         _ => Ok(()),

@@ -117,6 +117,9 @@ fn tell(progress: &Progress, prefix: &str, event: Event<'_>) {
                     "{prefix}Rollout failed; rolling back {n_workloads} workload(s)"
                 ));
             }
+            Event::RollbackForFleet { n_workloads, why } => this.say(&format!(
+                "{prefix}Rolling back the {n_workloads} workload(s) this run updated: {why}"
+            )),
             Event::RollbackAfterInterrupt { n_workloads } => this.say(&format!(
                 "{prefix}Interrupted: rolling back the {n_workloads} workload(s) this run patched (a second signal exits at once)"
             )),

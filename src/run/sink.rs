@@ -73,6 +73,9 @@ pub enum Event<'a> {
     Clear,
     /// A rollout failed: the rollback of `n_workloads` starts.
     RollbackAfterFailure { n_workloads: usize },
+    /// A fleet's wave failed (`why`): this cluster's rollback of the `n_workloads` it patched starts,
+    /// though its own update succeeded.
+    RollbackForFleet { n_workloads: usize, why: &'a str },
     /// An interrupt during the rollout: the rollback of the `n_workloads` patched starts.
     RollbackAfterInterrupt { n_workloads: usize },
     /// One workload's rollback is sent.

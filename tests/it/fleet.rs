@@ -237,6 +237,12 @@ fn text_output_has_one_section_per_cluster_and_github_groups() {
     );
     assert!(
         res.stderr
+            .contains("[c2] Succeeded: 2 workloads updated in"),
+        "{}",
+        res.stderr
+    );
+    assert!(
+        res.stderr
             .contains("Fleet: succeeded in 2 clusters and 2 waves"),
         "{}",
         res.stderr
@@ -299,6 +305,13 @@ fn a_failure_in_wave_two_rolls_back_wave_two_and_leaves_wave_one() {
     assert!(
         res.stderr
             .contains("Wave 2 failed (cluster \"c3\" (wave 2) failed): rolling back c2"),
+        "{}",
+        res.stderr
+    );
+    assert!(
+        res.stderr.contains(
+            "[c2] Rolling back the 2 workload(s) this run updated: cluster \"c3\" (wave 2) failed"
+        ),
         "{}",
         res.stderr
     );

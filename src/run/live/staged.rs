@@ -162,8 +162,9 @@ impl<'a> Staged<'a> {
         if self.patched.is_empty() || planned.report.result != "succeeded" {
             return Ok(Exit::Success);
         }
-        run.sink.event(Event::RollbackAfterFailure {
+        run.sink.event(Event::RollbackForFleet {
             n_workloads: self.patched.len(),
+            why,
         });
         let settings = run.rollback_settings();
         let results =
@@ -187,7 +188,7 @@ impl<'a> Staged<'a> {
             "rollback-failed"
         }
         .to_owned();
-        report.reason = Some(format!("rolled back: {why}"));
+        report.reason = Some(why.to_owned());
         record::note_migrations_stay(report, plan);
         let exit = if complete {
             Exit::Success
