@@ -102,7 +102,11 @@ fn tell(progress: &Progress, prefix: &str, event: Event<'_>) {
                     "{prefix}warning: could not record the {reason} Event (the run goes on; further failures are not told): {error}"
                 ));
             }
-            Event::Log { job, line } => this.log(&key_of(job), line),
+            Event::Log { job, line } => {
+                // `[c1/db-migrate] line`: the cluster inside the Job's brackets.
+                let cluster = prefix.trim_start_matches('[').replace("] ", "/");
+                this.log(&format!("{cluster}{job}"), line);
+            }
             Event::State {
                 key,
                 item,

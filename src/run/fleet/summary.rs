@@ -97,4 +97,61 @@ mod tests {
         assert_eq!(worst(exits), Exit::Interrupted);
         assert_eq!(worse(Exit::Failed, Exit::Success), Exit::Failed);
     }
+
+    fn cluster(context: &str, wave: usize, result: &str, config: &Config) -> ClusterReport {
+        let mut report = fleet_report(config, Vec::new(), Exit::Success, None);
+        report.result = result.to_owned();
+        report.workloads = vec![crate::report::WorkloadReport {
+            namespace: "shop".to_owned(),
+            kind: "Deployment".to_owned(),
+            name: format!("web-{context}"),
+            status: result.to_owned(),
+            reason: None,
+            containers: Vec::new(),
+            diagnosis: None,
+            owners: Vec::new(),
+        }];
+        ClusterReport {
+            context: context.to_owned(),
+            server: format!("https://{context}.example:6443/"),
+            wave,
+            report,
+        }
+    }
+
+    #[test]
+    fn the_top_of_the_report_holds_the_worst_result_and_every_workload() {
+        use clap::Parser as _;
+        let cli =
+            crate::cli::Cli::try_parse_from(["kubectl-update", "-i", "app:1", "-c", "s"]).unwrap();
+        let config = crate::config::resolve(&cli, &Default::default()).unwrap();
+        let all = |results: &[&str], worst: Exit| {
+            let clusters = results
+                .iter()
+                .enumerate()
+                .map(|(idx, it)| cluster(&format!("c{idx}"), idx + 1, it, &config))
+                .collect();
+            fleet_report(&config, clusters, worst, Some("why".to_owned()))
+        };
+        let report = all(&["succeeded", "unchanged"], Exit::Success);
+        assert_eq!(report.result, "succeeded");
+        assert_eq!(report.dry_run, None);
+        assert_eq!(report.workloads.len(), 2);
+        assert_eq!(report.clusters[1].wave, 2);
+        assert_eq!(
+            all(&["unchanged", "unchanged"], Exit::Success).result,
+            "unchanged"
+        );
+        let failed = ["rolled-back", "rolled-back", "not-started"];
+        assert_eq!(all(&failed, Exit::RolloutFailed).result, "rolled-back");
+        let failed = ["succeeded", "migration-failed", "not-started"];
+        assert_eq!(
+            all(&failed, Exit::MigrationFailed).result,
+            "migration-failed"
+        );
+        let json = serde_json::to_value(all(&["succeeded", "planned"], Exit::Success)).unwrap();
+        assert_eq!(json["clusters"][0]["context"], "c0");
+        assert_eq!(json["clusters"][0]["result"], "succeeded", "flattened");
+        assert!(json["clusters"][0].get("clusters").is_none());
+    }
 }
