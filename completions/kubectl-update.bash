@@ -65,7 +65,7 @@ _kubectl__update() {
 
     case "${cmd}" in
         kubectl__update)
-            opts="-i -c -n -A -f -o -v -h -V --image --update-classifier --classifier --namespace --all-namespaces --filename --dry-run --timeout --fail-after --max-restarts --no-rollback --refuse-managed --on-interrupt --lock-timeout --no-lock --cause --output --write --kubeconfig --context --request-timeout --color --verbose --help --version completion man rbac kubeconfig rollback status help"
+            opts="-i -c -n -A -f -o -v -h -V --image --update-classifier --classifier --namespace --all-namespaces --filename --dry-run --timeout --fail-after --max-restarts --no-rollback --fleet-rollback --refuse-managed --on-interrupt --lock-timeout --no-lock --cause --output --write --kubeconfig --context --request-timeout --color --verbose --help --version completion man rbac kubeconfig rollback status help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

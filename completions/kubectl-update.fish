@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_update_global_optspecs
-    string join \n i/image= c/classifier= n/namespace= A/all-namespaces f/filename= dry-run= timeout= fail-after= max-restarts= no-rollback refuse-managed on-interrupt= lock-timeout= no-lock cause= o/output= write kubeconfig= context= request-timeout= color= v/verbose h/help V/version
+    string join \n i/image= c/classifier= n/namespace= A/all-namespaces f/filename= dry-run= timeout= fail-after= max-restarts= no-rollback fleet-rollback refuse-managed on-interrupt= lock-timeout= no-lock cause= o/output= write kubeconfig= context= request-timeout= color= v/verbose h/help V/version
 end
 
 function __fish_kubectl_update_needs_command
@@ -42,14 +42,15 @@ complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -s o -l outp
 json\t''
 yaml\t''
 diff\t'A unified diff of the manifest files, as `--write` would change them (with -f only)'"
-complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)' -r -F
-complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config); repeatable: the files are merged as kubectl merges them, the first file wins for a name' -r -F
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l context -d 'The kubeconfig context to use. An update takes a fleet: each --context is one wave, its comma-separated contexts are updated in parallel, and the waves run in order' -r
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l request-timeout -d 'Time limit for each API request (e.g. 30s); 0 means no limit' -r
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l color -d 'When to colour output; NO_COLOR in the environment means never under auto' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -s A -l all-namespaces -d 'Search every namespace'
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l no-rollback -d 'On a failed rollout, leave the workloads as they are instead of rolling back'
+complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l fleet-rollback -d 'In a fleet (several --context): when a wave fails, also roll back every wave already done, newest first (the failed wave itself is always rolled back)'
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l refuse-managed -d 'Exit 1 before any change when a workload to update is managed by another owner (Argo CD, Flux, Helm, or another server-side apply manager of its image) that would revert the image; without it, such workloads are only warned about'
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l no-lock -d 'Do not take the per-namespace lock (a Lease) that keeps concurrent runs for the same classifier apart'
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -l write -d 'With -f: edit the manifest files in place, changing only the image values (comments, quoting and layout stay); prints a unified diff, or with -o json the report'
@@ -63,16 +64,16 @@ complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -f -a "kubec
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -f -a "rollback" -d 'Restore the images recorded before the last update of a classifier\'s workloads'
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -f -a "status" -d 'Show each opted-in workload of the classifiers: its images, revision and rollout, the last change, the previous images recorded and who holds the lock (reads only)'
 complete -c kubectl-update -n "__fish_kubectl_update_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand completion" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)' -r -F
-complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand completion" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand completion" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config); repeatable: the files are merged as kubectl merges them, the first file wins for a name' -r -F
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand completion" -l context -d 'The kubeconfig context to use. An update takes a fleet: each --context is one wave, its comma-separated contexts are updated in parallel, and the waves run in order' -r
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand completion" -l request-timeout -d 'Time limit for each API request (e.g. 30s); 0 means no limit' -r
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand completion" -l color -d 'When to colour output; NO_COLOR in the environment means never under auto' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand completion" -s v -l verbose -d 'Say more (repeat for more detail)'
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand completion" -s h -l help -d 'Print help'
-complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand man" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)' -r -F
-complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand man" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand man" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config); repeatable: the files are merged as kubectl merges them, the first file wins for a name' -r -F
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand man" -l context -d 'The kubeconfig context to use. An update takes a fleet: each --context is one wave, its comma-separated contexts are updated in parallel, and the waves run in order' -r
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand man" -l request-timeout -d 'Time limit for each API request (e.g. 30s); 0 means no limit' -r
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand man" -l color -d 'When to colour output; NO_COLOR in the environment means never under auto' -r -f -a "auto\t''
 always\t''
@@ -87,8 +88,8 @@ complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l a
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l protected-namespace -d 'A namespace the token may never write in, beyond kube-system, kube-public and kube-node-lease (repeatable, or comma-separated): e.g. the namespaces of operators whose ServiceAccounts hold cluster-wide rights' -r
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -s o -l output -d 'Output format: yaml or json (a List)' -r -f -a "yaml\t''
 json\t''"
-complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)' -r -F
-complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config); repeatable: the files are merged as kubectl merges them, the first file wins for a name' -r -F
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l context -d 'The kubeconfig context to use. An update takes a fleet: each --context is one wave, its comma-separated contexts are updated in parallel, and the waves run in order' -r
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l request-timeout -d 'Time limit for each API request (e.g. 30s); 0 means no limit' -r
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rbac" -l color -d 'When to colour output; NO_COLOR in the environment means never under auto' -r -f -a "auto\t''
 always\t''
@@ -104,8 +105,8 @@ complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig" -s n -l namespace -d 'The ServiceAccount\'s namespace; also the kubeconfig context\'s namespace. Default: the context\'s namespace' -r
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig" -l duration -d 'How long the token is valid: one pipeline run, at most a day (the API server may cap it; the expiry it granted is reported)' -r
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig" -l server -d 'The API server address to write, when CI reaches it at another address than you do' -r
-complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)' -r -F
-complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config); repeatable: the files are merged as kubectl merges them, the first file wins for a name' -r -F
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig" -l context -d 'The kubeconfig context to use. An update takes a fleet: each --context is one wave, its comma-separated contexts are updated in parallel, and the waves run in order' -r
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig" -l request-timeout -d 'Time limit for each API request (e.g. 30s); 0 means no limit' -r
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand kubeconfig" -l color -d 'When to colour output; NO_COLOR in the environment means never under auto' -r -f -a "auto\t''
 always\t''
@@ -127,8 +128,8 @@ complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" 
 json\t''
 yaml\t''
 diff\t'A unified diff of the manifest files, as `--write` would change them (with -f only)'"
-complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)' -r -F
-complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config); repeatable: the files are merged as kubectl merges them, the first file wins for a name' -r -F
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -l context -d 'The kubeconfig context to use. An update takes a fleet: each --context is one wave, its comma-separated contexts are updated in parallel, and the waves run in order' -r
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -l request-timeout -d 'Time limit for each API request (e.g. 30s); 0 means no limit' -r
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand rollback" -l color -d 'When to colour output; NO_COLOR in the environment means never under auto' -r -f -a "auto\t''
 always\t''
@@ -140,8 +141,8 @@ complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand status" -s
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand status" -s n -l namespace -d 'Namespaces to search (repeatable, or comma-separated); default: the context\'s namespace' -r
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand status" -s o -l output -d 'Output format: text (a table) or json' -r -f -a "text\t''
 json\t''"
-complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand status" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)' -r -F
-complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand status" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand status" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config); repeatable: the files are merged as kubectl merges them, the first file wins for a name' -r -F
+complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand status" -l context -d 'The kubeconfig context to use. An update takes a fleet: each --context is one wave, its comma-separated contexts are updated in parallel, and the waves run in order' -r
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand status" -l request-timeout -d 'Time limit for each API request (e.g. 30s); 0 means no limit' -r
 complete -c kubectl-update -n "__fish_kubectl_update_using_subcommand status" -l color -d 'When to colour output; NO_COLOR in the environment means never under auto' -r -f -a "auto\t''
 always\t''

@@ -37,6 +37,8 @@ pub struct Config {
     pub lock_timeout: Option<Duration>,
     /// Why the change is made (`--cause`, else the CI run); `None`: not known.
     pub cause: Option<String>,
+    /// `--fleet-rollback`: a failed wave also rolls back the waves already done.
+    pub fleet_rollback: bool,
 }
 
 /// How long a run may take and when a rollout counts as failed: `--timeout`, `--fail-after` and
@@ -63,6 +65,9 @@ pub enum Source {
     Manifests(Vec<PathBuf>),
     /// The cluster of the kubeconfig.
     Cluster(ClusterArgs),
+    /// More than one cluster (`--context a,b --context c`): waves, run in order, of clusters
+    /// updated in parallel.
+    Fleet(Vec<Vec<ClusterArgs>>),
 }
 
 /// Resolves the update's arguments, with the process environment `env` (read for the CI run that
@@ -132,10 +137,27 @@ pub fn resolve(cli: &Cli, env: &BTreeMap<String, String>) -> Result<Config, clap
             "--dry-run=server needs a cluster, but -f previews offline; drop -f or use --dry-run=client".to_owned(),
         ));
     }
+    let waves = waves(&cli.global).map_err(|reason| usage(ErrorKind::InvalidValue, reason))?;
+    if offline && waves.iter().flatten().count() > 1 {
+        return Err(usage(
+            ErrorKind::ArgumentConflict,
+            "-f previews manifest files offline and contacts no cluster, so several --context make no sense; drop -f or give one --context".to_owned(),
+        ));
+    }
     let source = if offline {
         Source::Manifests(args.filenames.clone())
+    } else if waves.iter().flatten().count() > 1 {
+        Source::Fleet(
+            waves
+                .into_iter()
+                .map(|wave| {
+                    let contexts = wave.into_iter().map(Some);
+                    contexts.map(|it| one_of(&cli.global, it)).collect()
+                })
+                .collect(),
+        )
     } else {
-        Source::Cluster(cluster_args(&cli.global))
+        Source::Cluster(one_of(&cli.global, waves.into_iter().flatten().next()))
     };
     let namespaces = match (args.all_namespaces, args.namespaces.is_empty()) {
         (true, _) => Namespaces::All,
@@ -168,16 +190,69 @@ pub fn resolve(cli: &Cli, env: &BTreeMap<String, String>) -> Result<Config, clap
         on_interrupt: args.on_interrupt,
         lock_timeout: (!args.no_lock).then_some(args.lock_timeout),
         cause,
+        fleet_rollback: args.fleet_rollback,
     })
 }
 
-/// The cluster to connect to, from the global flags.
-pub fn cluster_args(global: &GlobalArgs) -> ClusterArgs {
+/// The one cluster a subcommand other than an update connects to, from the global flags; several
+/// contexts are a usage error there.
+pub fn cluster_args(global: &GlobalArgs) -> Result<ClusterArgs, clap::Error> {
+    let usage = |message: String| Cli::command().error(ErrorKind::ArgumentConflict, message);
+    let waves = waves(global).map_err(&usage)?;
+    if waves.iter().flatten().count() > 1 {
+        return Err(usage(
+            "this command works on one cluster: give one --context (only an update takes a fleet)"
+                .to_owned(),
+        ));
+    }
+    Ok(one_of(global, waves.into_iter().flatten().next()))
+}
+
+/// Every cluster the global flags name (`kubectl update status` reads them all, in order): the
+/// contexts of every `--context`, else the kubeconfig's current context.
+pub fn all_clusters(global: &GlobalArgs) -> Result<Vec<ClusterArgs>, clap::Error> {
+    let waves =
+        waves(global).map_err(|reason| Cli::command().error(ErrorKind::InvalidValue, reason))?;
+    let mut contexts: Vec<Option<String>> = waves.into_iter().flatten().map(Some).collect();
+    if contexts.is_empty() {
+        contexts.push(None);
+    }
+    Ok(contexts.into_iter().map(|it| one_of(global, it)).collect())
+}
+
+/// The arguments of one cluster: `context` (else the kubeconfig's current context).
+fn one_of(global: &GlobalArgs, context: Option<String>) -> ClusterArgs {
     ClusterArgs {
-        kubeconfig: global.kubeconfig.clone(),
-        context: global.context.clone(),
+        kubeconfigs: global.kubeconfig.clone(),
+        context,
         request_timeout: global.request_timeout,
     }
+}
+
+/// The waves of `--context`: one per flag, each the flag's comma-separated contexts. An empty
+/// wave or context (`--context ''`, `--context a,,b`) and a context given twice are errors.
+pub fn waves(global: &GlobalArgs) -> Result<Vec<Vec<String>>, String> {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut waves = Vec::new();
+    for (idx, flag) in global.context.iter().enumerate() {
+        let wave: Vec<&str> = flag.split(',').map(str::trim).collect();
+        if wave.iter().any(|it| it.is_empty()) {
+            return Err(format!(
+                "invalid value {flag:?} for --context (wave {}): an empty context; give NAME or NAME,NAME...",
+                idx + 1
+            ));
+        }
+        for context in &wave {
+            if seen.contains(context) {
+                return Err(format!(
+                    "context {context:?} is given twice in --context; each cluster is updated once"
+                ));
+            }
+            seen.push(context);
+        }
+        waves.push(wave.into_iter().map(str::to_owned).collect());
+    }
+    Ok(waves)
 }
 
 /// The limits of `kubectl update rollback`.
@@ -281,6 +356,46 @@ mod tests {
         );
         let config = resolve_args(&["-i", "app:1", "-c", "s", "--cause", "hotfix"]).unwrap();
         assert_eq!(config.cause.as_deref(), Some("hotfix"));
+    }
+
+    #[test]
+    fn each_context_flag_is_a_wave() {
+        let args = [
+            "-i",
+            "app:1",
+            "-c",
+            "s",
+            "--context",
+            "a,b",
+            "--context",
+            "c",
+        ];
+        let Source::Fleet(waves) = resolve_args(&args).unwrap().source else {
+            panic!("a fleet");
+        };
+        let names: Vec<Vec<&str>> = waves
+            .iter()
+            .map(|wave| wave.iter().filter_map(|it| it.context.as_deref()).collect())
+            .collect();
+        assert_eq!(names, [vec!["a", "b"], vec!["c"]]);
+        let one = resolve_args(&["-i", "app:1", "-c", "s", "--context", "a"]).unwrap();
+        assert!(matches!(
+            one.source,
+            Source::Cluster(ClusterArgs {
+                context: Some(_),
+                ..
+            })
+        ));
+        for bad in ["", "a,,b", "a,"] {
+            let err = resolve_args(&["-i", "app:1", "-c", "s", "--context", bad]).unwrap_err();
+            assert!(err.contains("an empty context"), "{err}");
+        }
+        let err = resolve_args(&["-i", "a:1", "-c", "s", "--context", "a,b", "--context", "a"])
+            .unwrap_err();
+        assert!(err.contains("context \"a\" is given twice"), "{err}");
+        let err =
+            resolve_args(&["-i", "a:1", "-c", "s", "-f", "x", "--context", "a,b"]).unwrap_err();
+        assert!(err.contains("several --context make no sense"), "{err}");
     }
 
     #[test]

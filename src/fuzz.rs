@@ -69,6 +69,7 @@ fn config(namespaces: Namespaces) -> Config {
         on_interrupt: OnInterrupt::Keep,
         lock_timeout: None,
         cause: None,
+        fleet_rollback: false,
     }
 }
 

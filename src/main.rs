@@ -74,7 +74,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
                 Ok(cause) => cause,
                 Err(err) => output::usage_error(err),
             };
-            let cluster_args = config::cluster_args(&cli.global);
+            let cluster_args = one_cluster(&cli.global);
             let sink = output::sink::new(cli.global.verbose);
             return runtime()?.block_on(run::restore::rollback_command(
                 args,
@@ -84,19 +84,20 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             ));
         }
         Some(Command::Status(args)) => {
-            let cluster_args = config::cluster_args(&cli.global);
-            let report = runtime()?.block_on(run::status::status(args, &cluster_args))?;
+            let clusters =
+                config::all_clusters(&cli.global).unwrap_or_else(|err| output::usage_error(err));
+            let report = runtime()?.block_on(run::status::status_of_all(args, &clusters))?;
             output::status::status(&report, args.output)?;
             return Ok(Exit::Success);
         }
         Some(Command::Rbac(args)) => {
-            let cluster_args = config::cluster_args(&cli.global);
+            let cluster_args = one_cluster(&cli.global);
             let objects = runtime()?.block_on(rbac::grant::rbac(args, &cluster_args))?;
             output::commands::manifests(&objects, args.output)?;
             return Ok(Exit::Success);
         }
         Some(Command::Kubeconfig(args)) => {
-            let cluster_args = config::cluster_args(&cli.global);
+            let cluster_args = one_cluster(&cli.global);
             let minted = runtime()?.block_on(rbac::kubeconfig::mint(args, &cluster_args))?;
             output::commands::minted(&minted)?;
             return Ok(Exit::Success);
@@ -135,7 +136,16 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             let sink = output::sink::new(config.verbose);
             runtime()?.block_on(run::live::run(&config, cluster_args, &sink))
         }
+        Source::Fleet(waves) => {
+            let sink = output::sink::new(config.verbose);
+            runtime()?.block_on(run::fleet::run(&config, waves, &sink))
+        }
     }
+}
+
+/// The one cluster of a subcommand; several contexts are a usage error (exit 2).
+fn one_cluster(global: &cli::GlobalArgs) -> cluster::ClusterArgs {
+    config::cluster_args(global).unwrap_or_else(|err| output::usage_error(err))
 }
 
 /// The async runtime for live runs; offline previews never start one.

@@ -42,6 +42,24 @@ pub struct Report {
     /// `--write`: the manifest files changed, as given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub files_written: Option<Vec<String>>,
+    /// A fleet (several `--context`): each cluster's own report, in wave order; the top level then
+    /// holds the worst result and every cluster's workloads and migrations. Absent for one cluster.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub clusters: Vec<ClusterReport>,
+}
+
+/// One cluster of a fleet: where it is, its wave, and its report (flattened into this object).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterReport {
+    /// The kubeconfig context.
+    pub context: String,
+    /// The API server's URL.
+    pub server: String,
+    /// The wave, from 1: the order of `--context` flags.
+    pub wave: usize,
+    #[serde(flatten)]
+    pub report: Report,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -205,6 +223,7 @@ impl Report {
             notes: Vec::new(),
             duration_seconds: None,
             files_written: None,
+            clusters: Vec::new(),
         }
     }
 }

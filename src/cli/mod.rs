@@ -23,7 +23,8 @@ Exit codes:
   3    a migration failed; no workload was changed
   4    a rollout failed; changed workloads were rolled back unless --no-rollback
   5    a rollback failed or is incomplete (a workload, or a rollback migration)
-  130  interrupted";
+  130  interrupted
+A fleet (several --context) exits with the worst code of its clusters.";
 
 /// `--version`: the crate version and the git commit it was built from (`unknown` outside git).
 pub const VERSION: &str = concat!(
@@ -143,6 +144,11 @@ pub struct UpdateArgs {
     #[arg(long)]
     pub no_rollback: bool,
 
+    /// In a fleet (several --context): when a wave fails, also roll back every wave already done,
+    /// newest first (the failed wave itself is always rolled back)
+    #[arg(long, conflicts_with = "no_rollback")]
+    pub fleet_rollback: bool,
+
     /// Exit 1 before any change when a workload to update is managed by another owner (Argo CD,
     /// Flux, Helm, or another server-side apply manager of its image) that would revert the image;
     /// without it, such workloads are only warned about
@@ -185,13 +191,15 @@ pub struct UpdateArgs {
 /// Flags every subcommand shares: which cluster, and how to talk.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)
+    /// Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config); repeatable: the
+    /// files are merged as kubectl merges them, the first file wins for a name
     #[arg(long, value_name = "PATH", global = true)]
-    pub kubeconfig: Option<PathBuf>,
+    pub kubeconfig: Vec<PathBuf>,
 
-    /// The kubeconfig context to use
-    #[arg(long, value_name = "NAME", global = true)]
-    pub context: Option<String>,
+    /// The kubeconfig context to use. An update takes a fleet: each --context is one wave, its
+    /// comma-separated contexts are updated in parallel, and the waves run in order
+    #[arg(long, value_name = "NAME[,NAME...]", global = true)]
+    pub context: Vec<String>,
 
     /// Time limit for each API request (e.g. 30s); 0 means no limit
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, global = true)]

@@ -23,10 +23,11 @@ use kube::{Api, Client, Config};
 
 use crate::error::{Exit, Failure};
 
-/// Which cluster to connect to: `--kubeconfig`, `--context` and `--request-timeout`.
+/// Which cluster to connect to: `--kubeconfig` (repeatable: the files are merged the way kubectl
+/// merges them, the first file wins), `--context` and `--request-timeout`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClusterArgs {
-    pub kubeconfig: Option<PathBuf>,
+    pub kubeconfigs: Vec<PathBuf>,
     pub context: Option<String>,
     pub request_timeout: Option<Duration>,
 }
@@ -82,36 +83,7 @@ pub async fn connect(args: &ClusterArgs) -> anyhow::Result<Cluster> {
         cluster: None,
         user: None,
     };
-    let kubeconfig = match &args.kubeconfig {
-        Some(path) => Some(Kubeconfig::read_from(path).map_err(|err| {
-            Failure::new(
-                Exit::Failed,
-                format!(
-                    "cannot load kubeconfig \"{}\": {}",
-                    path.display(),
-                    kubeconfig_problem(&err)
-                ),
-            )
-            .hint("check the path given to --kubeconfig")
-        })?),
-        None => match Kubeconfig::read() {
-            Ok(kubeconfig) => Some(kubeconfig),
-            Err(kube::config::KubeconfigError::FindPath) => None,
-            Err(kube::config::KubeconfigError::ReadConfig(err, _))
-                if err.kind() == std::io::ErrorKind::NotFound =>
-            {
-                None
-            }
-            Err(err) => {
-                return Err(Failure::new(
-                    Exit::Failed,
-                    format!("cannot load kubeconfig: {}", kubeconfig_problem(&err)),
-                )
-                .hint("fix the file named by KUBECONFIG or ~/.kube/config, or pass --kubeconfig")
-                .into());
-            }
-        },
-    };
+    let kubeconfig = load_kubeconfig(&args.kubeconfigs)?;
     let context = args.context.clone().or_else(|| {
         kubeconfig
             .as_ref()
@@ -119,27 +91,8 @@ pub async fn connect(args: &ClusterArgs) -> anyhow::Result<Cluster> {
     });
     let mut config = match kubeconfig {
         Some(kubeconfig) => {
-            if let Some(context) = &args.context
-                && !kubeconfig.contexts.iter().any(|it| &it.name == context)
-            {
-                let known: Vec<&str> = kubeconfig
-                    .contexts
-                    .iter()
-                    .map(|it| it.name.as_str())
-                    .collect();
-                return Err(Failure::new(
-                    Exit::Failed,
-                    format!("context {context:?} is not in the kubeconfig"),
-                )
-                .hint(format!(
-                    "known contexts: {}",
-                    if known.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        known.join(", ")
-                    }
-                ))
-                .into());
+            if let Some(context) = &args.context {
+                check_context(&kubeconfig, context)?;
             }
             Config::from_custom_kubeconfig(kubeconfig, &options)
                 .await
@@ -176,6 +129,78 @@ pub async fn connect(args: &ClusterArgs) -> anyhow::Result<Cluster> {
         context,
         named_watches: Arc::default(),
     })
+}
+
+/// The kubeconfig `connect` reads: the `--kubeconfig` files merged (the first file wins for a
+/// name, as kubectl merges them), else KUBECONFIG (a path list, merged by kube) or ~/.kube/config;
+/// `None` when there is none at all.
+pub fn load_kubeconfig(paths: &[PathBuf]) -> anyhow::Result<Option<Kubeconfig>> {
+    let mut merged: Option<Kubeconfig> = None;
+    for path in paths {
+        let next = Kubeconfig::read_from(path).map_err(|err| {
+            Failure::new(
+                Exit::Failed,
+                format!(
+                    "cannot load kubeconfig \"{}\": {}",
+                    path.display(),
+                    kubeconfig_problem(&err)
+                ),
+            )
+            .hint("check the path given to --kubeconfig")
+        })?;
+        merged = Some(match merged {
+            None => next,
+            Some(first) => first.merge(next).map_err(|err| {
+                Failure::new(
+                    Exit::Failed,
+                    format!("cannot merge the kubeconfig files: {}", one_line(&err)),
+                )
+            })?,
+        });
+    }
+    if !paths.is_empty() {
+        return Ok(merged);
+    }
+    match Kubeconfig::read() {
+        Ok(kubeconfig) => Ok(Some(kubeconfig)),
+        Err(kube::config::KubeconfigError::FindPath) => Ok(None),
+        Err(kube::config::KubeconfigError::ReadConfig(err, _))
+            if err.kind() == std::io::ErrorKind::NotFound =>
+        {
+            Ok(None)
+        }
+        Err(err) => Err(Failure::new(
+            Exit::Failed,
+            format!("cannot load kubeconfig: {}", kubeconfig_problem(&err)),
+        )
+        .hint("fix the file named by KUBECONFIG or ~/.kube/config, or pass --kubeconfig")
+        .into()),
+    }
+}
+
+/// A `--context` the kubeconfig does not have: one line naming it, the closest known context and
+/// the known ones.
+pub fn check_context(kubeconfig: &Kubeconfig, context: &str) -> Result<(), Failure> {
+    let known: Vec<&str> = kubeconfig
+        .contexts
+        .iter()
+        .map(|it| it.name.as_str())
+        .collect();
+    if known.contains(&context) {
+        return Ok(());
+    }
+    let mut message = format!("context {context:?} is not in the kubeconfig");
+    if let Some(closest) = crate::plan::closest(context, known.iter().copied()) {
+        message.push_str(&format!("; did you mean {closest:?}?"));
+    }
+    Err(Failure::new(Exit::Failed, message).hint(format!(
+        "known contexts: {}",
+        if known.is_empty() {
+            "none".to_owned()
+        } else {
+            known.join(", ")
+        }
+    )))
 }
 
 /// What is wrong with a kubeconfig, without kube's own wording of the path (which quotes the
@@ -307,12 +332,10 @@ pub fn one_line(err: &dyn std::error::Error) -> String {
 
 /// The contexts of the kubeconfig `connect` would read (`--kubeconfig`, else KUBECONFIG or
 /// ~/.kube/config), with the namespace each names; none when there is no readable kubeconfig.
-pub fn kubeconfig_contexts(path: Option<&std::path::Path>) -> Vec<(String, Option<String>)> {
-    let kubeconfig = match path {
-        Some(path) => Kubeconfig::read_from(path),
-        None => Kubeconfig::read(),
-    };
-    kubeconfig
+pub fn kubeconfig_contexts(paths: &[PathBuf]) -> Vec<(String, Option<String>)> {
+    load_kubeconfig(paths)
+        .ok()
+        .flatten()
         .map(|it| it.contexts)
         .unwrap_or_default()
         .into_iter()

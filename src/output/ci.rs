@@ -87,6 +87,11 @@ impl Service {
 /// Appends the report's markdown summary to `$GITHUB_STEP_SUMMARY` on GitHub Actions. A summary
 /// that cannot be written is not worth failing the run for.
 pub fn append_step_summary(report: &Report) {
+    append_to_step_summary(&step_summary(report));
+}
+
+/// Appends markdown to `$GITHUB_STEP_SUMMARY` on GitHub Actions (best effort).
+pub fn append_to_step_summary(markdown: &str) {
     if Service::detect() != Service::GitHub {
         return;
     }
@@ -98,7 +103,7 @@ pub fn append_step_summary(report: &Report) {
         .append(true)
         .open(path);
     if let Ok(mut file) = file {
-        let _ = file.write_all(step_summary(report).as_bytes());
+        let _ = file.write_all(markdown.as_bytes());
     }
 }
 
@@ -310,6 +315,7 @@ mod tests {
             notes: Vec::new(),
             duration_seconds: None,
             files_written: None,
+            clusters: Vec::new(),
         };
         assert_eq!(
             step_summary(&report),

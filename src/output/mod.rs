@@ -6,6 +6,7 @@
 pub mod ci;
 pub mod commands;
 pub mod failure;
+pub mod fleet;
 pub mod owners;
 pub mod plan;
 pub mod preview;

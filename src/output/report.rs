@@ -26,6 +26,12 @@ pub fn live_report(
     if format == OutputFormat::Json {
         return json(report);
     }
+    live_text(report, plan, elapsed, "")
+}
+
+/// The text of a live run's report: the plan for a dry run, else the outcome, on stdout, and a
+/// summary line on stderr, after `label` (a fleet's `[context] `, else empty).
+pub fn live_text(report: &Report, plan: &Plan, elapsed: Duration, label: &str) -> io::Result<()> {
     let mut stdout = io::stdout().lock();
     let seconds = format!("{:.1}s", elapsed.as_secs_f64());
     if report.result == "planned" {
@@ -38,7 +44,7 @@ pub fn live_report(
             ""
         };
         return message(&format!(
-            "Dry run ({mode}): {} workload{} to update, {} migration{} to run{}; {detail}nothing was changed",
+            "{label}Dry run ({mode}): {} workload{} to update, {} migration{} to run{}; {detail}nothing was changed",
             plan.changed_workloads().count(),
             plural(plan.changed_workloads().count()),
             plan.migrations.len(),
@@ -57,13 +63,13 @@ pub fn live_report(
                 .filter(|it| it.status == "succeeded")
                 .count();
             message(&format!(
-                "{} {n} workload{} updated in {seconds}",
+                "{label}{} {n} workload{} updated in {seconds}",
                 green.apply_to("Succeeded:"),
                 plural(n)
             ))
         }
         "unchanged" => message(&format!(
-            "{} every workload already runs the target; nothing was written",
+            "{label}{} every workload already runs the target; nothing was written",
             green.apply_to("Unchanged:")
         )),
         _ => Ok(()),
@@ -242,7 +248,7 @@ fn finished(report: &mut Report, elapsed: Duration) -> &Report {
 }
 
 /// Writes a report as one pretty JSON object on stdout.
-fn json(report: &Report) -> io::Result<()> {
+pub fn json(report: &Report) -> io::Result<()> {
     // Buffered: stdout is line-buffered, and a report of 10,000 workloads has 130,000 lines.
     let mut stdout = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
     serde_json::to_writer_pretty(&mut stdout, report)?;

@@ -28,6 +28,7 @@ fn config(images: &[&str], classifier: &str, namespaces: Namespaces) -> Config {
         on_interrupt: crate::cli::OnInterrupt::Keep,
         lock_timeout: None,
         cause: None,
+        fleet_rollback: false,
     }
 }
 

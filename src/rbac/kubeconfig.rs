@@ -7,7 +7,6 @@ use k8s_openapi::api::authentication::v1::{BoundObjectReference, TokenRequest, T
 use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
 use kube::Api;
 use kube::api::PostParams;
-use kube::config::Kubeconfig;
 use serde_json::{Value, json};
 
 use crate::cli::rbac::KubeconfigArgs;
@@ -209,10 +208,8 @@ async fn revocation_secret(
 
 /// The server, CA (base64) and TLS-skip setting of the context in use.
 fn current_cluster(cluster_args: &ClusterArgs) -> anyhow::Result<(String, Option<String>, bool)> {
-    let kubeconfig = match &cluster_args.kubeconfig {
-        Some(path) => Kubeconfig::read_from(path)?,
-        None => Kubeconfig::read()?,
-    };
+    let kubeconfig = crate::cluster::load_kubeconfig(&cluster_args.kubeconfigs)?
+        .context("no kubeconfig found")?;
     let context_name = cluster_args
         .context
         .clone()

@@ -9,6 +9,7 @@
 //! traits below every stage.
 
 pub mod audit;
+pub mod fleet;
 pub mod live;
 pub mod lock;
 pub mod migrate;

@@ -181,6 +181,7 @@ fn planned_report(args: &RollbackArgs, patched: &[Patched], identity: String) ->
         notes: Vec::new(),
         duration_seconds: None,
         files_written: None,
+        clusters: Vec::new(),
     }
 }
 

@@ -74,6 +74,9 @@ pub enum Event<'a> {
     Clear,
     /// A rollout failed: the rollback of `n_workloads` starts.
     RollbackAfterFailure { n_workloads: usize },
+    /// A fleet's wave failed (`why`): this cluster's rollback of the `n_workloads` it patched starts,
+    /// though its own update succeeded.
+    RollbackForFleet { n_workloads: usize, why: &'a str },
     /// An interrupt during the rollout: the rollback of the `n_workloads` patched starts.
     RollbackAfterInterrupt { n_workloads: usize },
     /// The rollback after a failed rollout finished: `n_migrations` rollback migrations start.
@@ -86,6 +89,18 @@ pub enum Event<'a> {
     Signal { name: &'a str },
     /// A second signal: the run exits at once; `ledger` says where everything stands.
     Abandon { ledger: &'a str },
+    /// An event of one cluster of a fleet (`cluster` names its context).
+    About {
+        cluster: &'a str,
+        event: &'a Event<'a>,
+    },
+    /// A fleet's wave failed (`why`): the clusters in `rolled_back` are rolled back, newest wave
+    /// first, and no later wave starts.
+    WaveFailed {
+        wave: usize,
+        why: &'a str,
+        rolled_back: &'a [String],
+    },
 }
 
 /// The end of a run, told in order: one report, then any of the others.
@@ -118,5 +133,17 @@ pub enum Ending<'a> {
     RollbackFailed {
         report: &'a Report,
         patched: &'a [Patched],
+    },
+    /// An ending of one cluster of a fleet, told as it happens (`cluster` names its context).
+    About {
+        cluster: &'a str,
+        ending: Box<Ending<'a>>,
+    },
+    /// A fleet's report: `report.clusters` holds each cluster's, `plans` their plans in order.
+    Fleet {
+        report: &'a mut Report,
+        plans: &'a [&'a Plan],
+        format: OutputFormat,
+        elapsed: Duration,
     },
 }

@@ -9,6 +9,7 @@ mod cluster;
 mod control_plane;
 mod escapes;
 mod faults;
+mod fleet;
 mod generated;
 mod kubectl;
 mod layout;

@@ -181,6 +181,8 @@ fn every_flag_through_kubectl() {
         "keep",
         "--lock-timeout",
         "30s",
+        // One cluster: a fleet of one, which the flag leaves alone.
+        "--fleet-rollback",
         "--cause",
         "through kubectl",
         "--kubeconfig",

@@ -74,7 +74,7 @@ impl Lookup {
 
     /// The kubeconfig's context names.
     pub fn contexts(&self) -> Vec<String> {
-        cluster::kubeconfig_contexts(self.kubeconfig.as_deref())
+        cluster::kubeconfig_contexts(self.kubeconfig.as_slice())
             .into_iter()
             .map(|(name, _)| name)
             .collect()
@@ -82,7 +82,7 @@ impl Lookup {
 
     /// The namespaces the kubeconfig's contexts name, and the cluster's when it lists them.
     pub fn namespaces(&self) -> Vec<String> {
-        let mut res: BTreeSet<String> = cluster::kubeconfig_contexts(self.kubeconfig.as_deref())
+        let mut res: BTreeSet<String> = cluster::kubeconfig_contexts(self.kubeconfig.as_slice())
             .into_iter()
             .filter_map(|(_, namespace)| namespace)
             .collect();
@@ -127,7 +127,7 @@ impl Lookup {
             .build()
             .ok()?;
         let args = ClusterArgs {
-            kubeconfig: self.kubeconfig.clone(),
+            kubeconfigs: self.kubeconfig.iter().cloned().collect(),
             context: self.context.clone(),
             request_timeout: Some(CLUSTER_TIMEOUT),
         };

@@ -85,6 +85,7 @@ fn rolled_back() -> Report {
         notes: Vec::new(),
         duration_seconds: None,
         files_written: None,
+        clusters: Vec::new(),
     }
 }
 

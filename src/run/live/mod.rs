@@ -6,8 +6,11 @@
 mod change;
 mod prepare;
 mod record;
+mod staged;
 mod undo;
 mod watch;
+
+pub(crate) use staged::Staged;
 
 pub(crate) use prepare::namespace_typos;
 
@@ -16,7 +19,6 @@ use std::time::Instant;
 
 use kube::core::Selector;
 
-use crate::cli::DryRun;
 use crate::cluster::discover::{Found, Scope};
 use crate::cluster::{Cluster, ClusterArgs};
 use crate::config::Config;
@@ -25,7 +27,6 @@ use crate::plan::Plan;
 use crate::report::Report;
 use crate::run::audit::Audit;
 use crate::run::lock::Lock;
-use crate::run::outcome::Status;
 use crate::run::rollout::Settings;
 use crate::run::signals::{self, Interrupt};
 use crate::run::sink::{Ending, Sink};
@@ -74,7 +75,7 @@ struct Planned {
     report: Report,
 }
 
-/// The steps of an update, in order. A step that ends the run returns its exit.
+/// The steps of an update, in order, as the three stages a fleet runs one cluster in.
 async fn update(
     config: &Config,
     cluster_args: &ClusterArgs,
@@ -82,60 +83,14 @@ async fn update(
     interrupt: &Interrupt,
     held: &mut Option<Lock>,
 ) -> anyhow::Result<Exit> {
-    let run = Run::connect(config, cluster_args, sink, interrupt).await?;
-    let mut planned = run.discover_and_plan().await?;
-    if config.dry_run == Some(DryRun::Client) {
-        // The objects found are no longer needed: at 10,000 workloads they are most of the
-        // memory the report's output would otherwise add to.
-        drop(std::mem::take(&mut planned.found));
-        return run.report(&mut planned, Exit::Success);
+    let mut staged = Staged::prepare(config, cluster_args, sink, interrupt).await?;
+    if let Some(exit) = staged.ended {
+        return Ok(exit);
     }
-    let lock_timeout = config.lock_timeout.filter(|_| !run.server_dry_run);
-    run.preflight(&planned.plan, lock_timeout.is_some()).await?;
-    if planned.plan.is_unchanged() {
-        return run.unchanged(&mut planned);
+    if let Some(exit) = staged.lock(held).await? {
+        return Ok(exit);
     }
-    if !run.server_dry_run
-        && let Some(outcomes) = run.rerun_with_nothing_to_do(&planned).await?
-    {
-        record::migrations(&mut planned.report, &outcomes);
-        return run.unchanged(&mut planned);
-    }
-    if let Some(timeout) = lock_timeout {
-        let lock = held.insert(run.lock(&planned.plan, timeout).await?);
-        if lock.waited {
-            // Another run held the lock and may have changed what this one read: read again.
-            planned = run.plan_again(lock, timeout, &planned.plan).await?;
-            if planned.plan.is_unchanged() {
-                return run.unchanged(&mut planned);
-            }
-        }
-    }
-    signals::finish_with(
-        "re-run the same command: completed migrations are reused and workloads already at the target are left alone",
-    );
-    let outcomes = run.migrate(&planned).await?;
-    record::migrations(&mut planned.report, &outcomes);
-    if interrupt.is_set() {
-        return run.interrupted_migrations(&mut planned);
-    }
-    if let Some(failed) = outcomes.iter().find(|it| it.status == Status::Failed) {
-        return run.failed_migration(&mut planned, failed).await;
-    }
-    if planned.plan.changed_workloads().next().is_none() {
-        return run.only_migrations(&mut planned, &outcomes);
-    }
-    let patched = run.patch(&planned).await?;
-    if run.server_dry_run {
-        return run.server_dry_run_done(&mut planned);
-    }
-    if interrupt.is_set() {
-        let states = vec!["interrupted while patching".to_owned(); patched.len()];
-        return run
-            .interrupted_rollout(&mut planned, &patched, &states)
-            .await;
-    }
-    run.watch_and_judge(&mut planned, &patched).await
+    staged.change().await
 }
 
 impl Run<'_> {
@@ -158,6 +113,11 @@ impl Run<'_> {
     fn unchanged(&self, planned: &mut Planned) -> anyhow::Result<Exit> {
         planned.report.result = "unchanged".to_owned();
         self.report(planned, Exit::Success)
+    }
+
+    /// How long to wait for the lock; `None` without one (`--no-lock`, a server dry run).
+    fn lock_timeout(&self) -> Option<std::time::Duration> {
+        self.config.lock_timeout.filter(|_| !self.server_dry_run)
     }
 
     /// How the rollouts are watched: until `--timeout`.

@@ -7,6 +7,7 @@ pub mod assemble;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use anyhow::Context as _;
 use futures::StreamExt;
 use k8s_openapi::api::coordination::v1::Lease;
 use kube::Api;
@@ -19,6 +20,30 @@ use crate::plan::annotations::{self, OptIn};
 use crate::run::lock;
 
 pub use assemble::{ClusterStatus, StatusReport};
+
+/// Reads every cluster given (several `--context`, comma-separated or repeated), in parallel; a
+/// cluster that fails fails the command, naming its context.
+pub async fn status_of_all(
+    args: &StatusArgs,
+    clusters: &[ClusterArgs],
+) -> anyhow::Result<StatusReport> {
+    if let [one] = clusters {
+        return status(args, one).await;
+    }
+    let work = clusters.iter().map(|one| async move {
+        let context = one.context.as_deref().unwrap_or_default();
+        status(args, one)
+            .await
+            .with_context(|| format!("cluster {context:?}"))
+    });
+    let mut all = StatusReport {
+        clusters: Vec::new(),
+    };
+    for report in futures::future::join_all(work).await {
+        all.clusters.extend(report?.clusters);
+    }
+    Ok(all)
+}
 
 /// Reads the context's cluster: the classifiers' workloads and their Leases.
 pub async fn status(args: &StatusArgs, cluster_args: &ClusterArgs) -> anyhow::Result<StatusReport> {
