@@ -14,7 +14,7 @@ pub const IMAGE: &str = "kubectl-update.io/image";
 /// The annotation ordering migrations: lower first, equal orders in parallel.
 pub const ORDER: &str = "kubectl-update.io/order";
 /// How long finished copies are kept when the template says nothing (one day).
-const DEFAULT_TTL_SECONDS: i64 = 86_400;
+pub const DEFAULT_TTL_SECONDS: i64 = 86_400;
 
 /// Labels the API server generates for a Job (and its pods); a copy must not carry the template's.
 pub const CONTROLLER_LABELS: [&str; 4] = [

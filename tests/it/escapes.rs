@@ -584,6 +584,28 @@ spec: {holderIdentity: attacker, leaseDurationSeconds: 15}
             &["create", "-f", "-"],
             &forged_event(TOOL, "ImageUpdated", "apps/v1", "Deployment", "billing"),
         ),
+        with_stdin(
+            "an Event of the tool without eventTime (the server then bounds nothing) carrying 300 KiB",
+            &["create", "-f", "-"],
+            &format!(
+                "apiVersion: v1
+kind: Event
+metadata: {{name: padded, namespace: shop}}
+{TOOL}
+reason: ImageUpdated
+type: Normal
+count: 1
+message: {}
+involvedObject: {{apiVersion: apps/v1, kind: Deployment, name: web, namespace: shop}}
+",
+                "x".repeat(300 << 10)
+            ),
+        ),
+        with_stdin(
+            "an Event of the tool whose apiVersion and kind are split elsewhere",
+            &["create", "-f", "-"],
+            &forged_event(TOOL, "ImageUpdated", "apps", "v1/Deployment", "shop"),
+        ),
         attempt("reading Secrets", &["get", "secrets", "-n", "shop"]),
         attempt("exec into a pod", &["exec", "-n", "shop", pod, "--", "id"]),
         attempt(

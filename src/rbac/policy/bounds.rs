@@ -82,11 +82,32 @@ pub(super) fn events(name: &str, set: &str, usernames: &[String]) -> Value {
         .filter(|kind| !kind.is_migration_template())
         .map(|kind| kind.to_string())
         .collect();
-    let kind_versions: Vec<String> = Kind::ALL
+    // Each API version with its kinds, compared field by field (`apps` + `v1/Deployment` is no
+    // Deployment).
+    let mut by_version: Vec<(&str, Vec<String>)> = Vec::new();
+    for kind in Kind::ALL
         .into_iter()
         .filter(|kind| !kind.is_migration_template())
-        .map(|kind| format!("{}/{kind}", kind.api_version()))
-        .collect();
+    {
+        match by_version
+            .iter_mut()
+            .find(|(v, _)| *v == kind.api_version())
+        {
+            Some((_, kinds)) => kinds.push(kind.to_string()),
+            None => by_version.push((kind.api_version(), vec![kind.to_string()])),
+        }
+    }
+    let kind_test = by_version
+        .iter()
+        .map(|(version, kinds)| {
+            format!(
+                "(variables.event.involvedObject.apiVersion == {} && variables.event.involvedObject.kind in {})",
+                lit(version),
+                list(kinds)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" || ");
     let validations = vec![
         validation(
             format!(
@@ -109,8 +130,7 @@ pub(super) fn events(name: &str, set: &str, usernames: &[String]) -> Value {
         ),
         validation(
             format!(
-                "has(variables.event.involvedObject.kind) && has(variables.event.involvedObject.apiVersion) && (variables.event.involvedObject.apiVersion + '/' + variables.event.involvedObject.kind) in {} && has(variables.event.involvedObject.namespace) && variables.event.involvedObject.namespace == request.namespace && !has(variables.event.related) && !has(variables.event.series)",
-                list(&kind_versions)
+                "has(variables.event.involvedObject.kind) && has(variables.event.involvedObject.apiVersion) && ({kind_test}) && has(variables.event.involvedObject.namespace) && variables.event.involvedObject.namespace == request.namespace && has(variables.event.involvedObject.name) && size(variables.event.involvedObject.name) <= 253 && !has(variables.event.involvedObject.fieldPath) && !has(variables.event.related) && !has(variables.event.series)"
             ),
             &format!(
                 "may only record Events about a {} in the Event's namespace",
@@ -120,6 +140,18 @@ pub(super) fn events(name: &str, set: &str, usernames: &[String]) -> Value {
         validation(
             "has(variables.event.type) && variables.event.type in ['Normal', 'Warning']".to_owned(),
             "may only record Events of type Normal or Warning",
+        ),
+        // With `eventTime` the API server itself bounds the message (1024), action and
+        // reportingInstance (128); without it, it bounds nothing, and Events could fill etcd.
+        validation(
+            format!(
+                "has(variables.event.eventTime) && has(variables.event.message) && size(variables.event.message) <= {max} && has(variables.event.count) && variables.event.count == 1 && !has(variables.event.source.host) && !has(variables.event.metadata.labels) && !has(variables.event.metadata.annotations) && !has(variables.event.metadata.ownerReferences) && !has(variables.event.metadata.finalizers)",
+                max = crate::plan::audit::MAX_MESSAGE
+            ),
+            &format!(
+                "may only record one-time Events (count 1, an eventTime) with a message of at most {} characters, no source host, and no labels, annotations, owners or finalizers",
+                crate::plan::audit::MAX_MESSAGE
+            ),
         ),
     ];
     policy(

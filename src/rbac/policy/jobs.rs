@@ -111,15 +111,16 @@ pub(super) fn migration(
         ),
         validation(
             format!(
-                "{} && (!('suspend' in {new_spec}) || {new_spec}.suspend == false) && (!('manualSelector' in {new_spec}) || {new_spec}.manualSelector == false) && 'ttlSecondsAfterFinished' in {new_spec} && (!('ttlSecondsAfterFinished' in {tpl_spec}) || {new_spec}.ttlSecondsAfterFinished == {tpl_spec}.ttlSecondsAfterFinished)",
+                "{} && (!('suspend' in {new_spec}) || {new_spec}.suspend == false) && (!('manualSelector' in {new_spec}) || {new_spec}.manualSelector == false) && 'ttlSecondsAfterFinished' in {new_spec} && (('ttlSecondsAfterFinished' in {tpl_spec} && {new_spec}.ttlSecondsAfterFinished == {tpl_spec}.ttlSecondsAfterFinished) || (!('ttlSecondsAfterFinished' in {tpl_spec}) && {new_spec}.ttlSecondsAfterFinished == {ttl}))",
                 copied(
                     new_spec,
                     tpl_spec,
                     &["suspend", "selector", "manualSelector", "template"],
                     &["suspend", "selector", "manualSelector", "template", "ttlSecondsAfterFinished"],
                 ),
+                ttl = crate::plan::migration::DEFAULT_TTL_SECONDS,
             ),
-            "may only create a migration copy with the template's Job spec (suspend false, a generated selector, a TTL)",
+            "may only create a migration copy with the template's Job spec (suspend false, a generated selector, the template's TTL or else one day)",
         ),
         validation(
             format!(
@@ -171,11 +172,12 @@ pub(super) fn jobs(request: &Request, name: &str, set: &str, usernames: &[String
         ),
         validation(
             format!(
-                "request.operation != 'DELETE' || (has(oldObject.metadata.labels) && {m} in oldObject.metadata.labels && !(has(oldObject.metadata.annotations) && ({c} in oldObject.metadata.annotations || {l} in oldObject.metadata.annotations)))",
+                "request.operation != 'DELETE' || (has(oldObject.metadata.labels) && {m} in oldObject.metadata.labels && (request.namespace + '/' + oldObject.metadata.labels[{m}]) in {known} && !(has(oldObject.metadata.annotations) && ({c} in oldObject.metadata.annotations || {l} in oldObject.metadata.annotations)))",
                 c = lit(CLASSIFIER),
-                l = lit(LEGACY_CLASSIFIER)
+                l = lit(LEGACY_CLASSIFIER),
+                known = list(&known)
             ),
-            "may only delete migration copies, never a template",
+            "may only delete copies of the migration templates known when the policy was generated, never a template",
         ),
     ];
     policy(

@@ -135,8 +135,23 @@ pub fn summarize(events: Vec<Event>) -> Vec<EventSummary> {
         if event.type_.as_deref().is_some_and(|it| it != "Warning") {
             continue;
         }
-        let reason = event.reason.clone().unwrap_or_default();
-        let message = event.message.clone().unwrap_or_default();
+        // The tool's own Events are about workloads, never pods: one named after a pod is forged.
+        let ours = |it: Option<&String>| it.is_some_and(|it| it == crate::plan::audit::COMPONENT);
+        if ours(event.reporting_component.as_ref())
+            || ours(event.source.as_ref().and_then(|it| it.component.as_ref()))
+        {
+            continue;
+        }
+        // One line each: no newline, escape sequence or CI command hidden in a message.
+        let flat = |text: Option<&String>| -> String {
+            text.map(String::as_str)
+                .unwrap_or_default()
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect()
+        };
+        let reason = flat(event.reason.as_ref());
+        let message = flat(event.message.as_ref());
         let seen = event
             .last_timestamp
             .as_ref()
@@ -156,7 +171,7 @@ pub fn summarize(events: Vec<Event>) -> Vec<EventSummary> {
             .find(|it| it.reason == reason && it.message == message)
         {
             Some(known) => {
-                known.count += count;
+                known.count = known.count.saturating_add(count);
                 if seen > known.last_seen {
                     known.last_seen = seen;
                 }
@@ -269,5 +284,27 @@ mod tests {
             .map(|it| (it.reason.as_str(), it.count))
             .collect();
         assert_eq!(seen, [("BackOff", 2), ("Failed", 2)]);
+    }
+
+    #[test]
+    fn forged_and_hostile_events_do_not_reach_the_diagnosis_as_they_are() {
+        let mut forged = event("Failed", "approved by security", "2026-01-01T00:00:01Z", 1);
+        forged.reporting_component = Some(crate::plan::audit::COMPONENT.to_owned());
+        let hostile = event(
+            "Failed",
+            "line one\n::error::fake\u{1b}[31mred",
+            "2026-01-01T00:00:02Z",
+            i32::MAX,
+        );
+        let again = event(
+            "Failed",
+            "line one\n::error::fake\u{1b}[31mred",
+            "2026-01-01T00:00:03Z",
+            i32::MAX,
+        );
+        let summary = summarize(vec![forged, hostile, again]);
+        assert_eq!(summary.len(), 1, "{summary:#?}");
+        assert_eq!(summary[0].message, "line one ::error::fake [31mred");
+        assert_eq!(summary[0].count, i32::MAX, "summed without overflow");
     }
 }

@@ -105,6 +105,67 @@ fn only_the_tools_own_events() {
             "may only record Events of type Normal or Warning",
             Box::new(|it| it["type"] = json!("Critical")),
         ),
+        (
+            "apiVersion and kind split elsewhere",
+            "may only record Events about a Deployment",
+            Box::new(|it| {
+                it["involvedObject"]["apiVersion"] = json!("apps");
+                it["involvedObject"]["kind"] = json!("v1/Deployment");
+            }),
+        ),
+        (
+            "a huge field path",
+            "in the Event's namespace",
+            Box::new(|it| it["involvedObject"]["fieldPath"] = json!("z".repeat(64 << 10))),
+        ),
+        (
+            "a name longer than any object's",
+            "in the Event's namespace",
+            Box::new(|it| it["involvedObject"]["name"] = json!("n".repeat(254))),
+        ),
+        (
+            "no eventTime (the server then bounds no field)",
+            "may only record one-time Events",
+            Box::new(|it| drop(it.as_object_mut().unwrap().remove("eventTime"))),
+        ),
+        (
+            "a megabyte of message",
+            "may only record one-time Events",
+            Box::new(|it| it["message"] = json!("x".repeat(1 << 20))),
+        ),
+        (
+            "a forged count",
+            "may only record one-time Events",
+            Box::new(|it| it["count"] = json!(99_999)),
+        ),
+        (
+            "a source host",
+            "may only record one-time Events",
+            Box::new(|it| it["source"]["host"] = json!("node-1")),
+        ),
+        (
+            "padding in annotations",
+            "may only record one-time Events",
+            Box::new(|it| it["metadata"]["annotations"] = json!({"pad": "a".repeat(200 << 10)})),
+        ),
+        (
+            "labels",
+            "may only record one-time Events",
+            Box::new(|it| it["metadata"]["labels"] = json!({"app": "payments"})),
+        ),
+        (
+            "an owner",
+            "may only record one-time Events",
+            Box::new(|it| {
+                it["metadata"]["ownerReferences"] = json!([{"apiVersion": "apps/v1",
+                    "kind": "Deployment", "name": "payments", "uid": "p"}])
+            }),
+        ),
+        (
+            "a finalizer",
+            "may only record one-time Events",
+            Box::new(|it| it["metadata"]["finalizers"] = json!(["example.com/keep"])),
+        ),
     ];
     for (what, message, change) in forged {
         let mut event = tool_event(Kind::Deployment, Reason::ImageUpdated);

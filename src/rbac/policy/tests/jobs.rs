@@ -197,3 +197,46 @@ fn a_rollback_template_is_copied_like_any_other_and_its_phase_cannot_be_forged()
         "{res:?}"
     );
 }
+
+#[test]
+fn only_copies_of_known_templates_are_deleted() {
+    let storage = storage(&request(), None);
+    let job = |template: &str| {
+        json!({"apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"name": format!("{template}-0123456789"), "namespace": "shop",
+                "labels": {MIGRATION_OF: template}},
+            "spec": {"template": {"spec": {"containers": [{"name": "m", "image": "other.io/db:2"}]}}},
+            "status": {"active": 1}})
+    };
+    let known = request().templates[0].name.clone();
+    assert_eq!(
+        admitted(&storage, "jobs", "DELETE", None, Some(&job(&known))),
+        Ok(()),
+        "a copy of a known template"
+    );
+    let res = admitted(
+        &storage,
+        "jobs",
+        "DELETE",
+        None,
+        Some(&job("billing-migrate")),
+    );
+    assert!(
+        res.as_ref()
+            .is_err_and(|it| it.contains("may only delete copies of the migration templates known")),
+        "another team's copy: {res:?}"
+    );
+}
+
+#[test]
+fn without_a_ttl_in_the_template_the_copy_keeps_its_logs_for_a_day() {
+    let (template, mut copy) = template_and_copy();
+    let storage = judging_copies_of(&template);
+    copy["spec"]["ttlSecondsAfterFinished"] = json!(0);
+    let res = admitted(&storage, "jobs", "CREATE", Some(&named(copy)), None);
+    assert!(
+        res.as_ref()
+            .is_err_and(|it| it.contains("the template's TTL or else one day")),
+        "a copy that vanishes with its logs at once: {res:?}"
+    );
+}
