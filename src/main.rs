@@ -29,7 +29,7 @@ mod run;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use clap::{CommandFactory, Parser};
+use clap::CommandFactory;
 
 use crate::cli::{Cli, Command};
 use crate::config::Source;
@@ -44,7 +44,7 @@ fn main() -> ExitCode {
             Err(_) => ExitCode::FAILURE,
         };
     }
-    let cli = match Cli::try_parse() {
+    let cli = match cli::parse::parse(std::env::args_os()) {
         Ok(cli) => cli,
         Err(err) => output::usage_error(err),
     };

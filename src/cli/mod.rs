@@ -3,6 +3,7 @@
 //! nothing; `config` turns them into a `Config`. Only completion reads the cluster.
 
 pub mod complete;
+pub mod parse;
 pub mod rbac;
 
 use std::path::PathBuf;
@@ -60,7 +61,6 @@ Examples:
     name = "kubectl update",
     bin_name = "kubectl update",
     version = VERSION,
-    args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true,
     after_help = format!("{EXAMPLES}\n\n{EXIT_CODES}"),
 )]
